@@ -1,0 +1,113 @@
+"""The Kafka backend: consumer groups with manual offset commits, and the producer the relay uses."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from kafka.admin import KafkaAdminClient, NewTopic
+from kafka.consumer import KafkaConsumer
+from kafka.errors import CommitFailedError, TopicAlreadyExistsError
+from kafka.producer import KafkaProducer
+from kafka.structs import OffsetAndMetadata, TopicPartition
+from sqlalchemy.orm import Session
+
+from eventlog.log import Record
+
+log = logging.getLogger(__name__)
+
+
+class KafkaLogConsumer:
+    """A kafka-python consumer in a group; offsets are committed only after the handler's transaction."""
+
+    def __init__(self, bootstrap: str, group: str, topics: Sequence[str], **config: Any) -> None:
+        self._consumer = KafkaConsumer(
+            *topics,
+            bootstrap_servers=bootstrap,
+            group_id=group,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            client_id=f"leadflow-{group}",
+            **config,
+        )
+
+    def poll(self, max_records: int, timeout_s: float) -> list[Record]:
+        """The next records; within a partition in log order."""
+        polled = self._consumer.poll(timeout_ms=int(timeout_s * 1000), max_records=max_records)
+        return [
+            Record(
+                tp.topic,
+                tp.partition,
+                message.offset,
+                message.key.decode() if message.key is not None else None,
+                message.value,
+            )
+            for tp, messages in polled.items()
+            for message in messages
+        ]
+
+    def stage_offsets(self, session: Session, records: Sequence[Record]) -> None:
+        """Kafka keeps offsets in the broker: nothing to write in the database."""
+
+    def commit(self, records: Sequence[Record]) -> None:
+        """Commit the offset after the last record of each partition."""
+        offsets = {tp: OffsetAndMetadata(offset + 1, "", -1) for tp, offset in _last_offsets(records).items()}
+        try:
+            self._consumer.commit(offsets)
+        except CommitFailedError:
+            # The group rebalanced: the new owner starts from the last committed offset, and the inbox
+            # drops what this consumer already handled.
+            log.warning("offset commit refused after a rebalance; the new owner will skip by inbox")
+
+    def rewind(self, records: Sequence[Record]) -> None:
+        """Seek each partition back to the first record of the failed batch."""
+        assigned = self._consumer.assignment()
+        for tp, offset in _first_offsets(records).items():
+            if tp in assigned:
+                self._consumer.seek(tp, offset)
+
+    def close(self) -> None:
+        """Leave the group without committing anything more."""
+        self._consumer.close(autocommit=False)
+
+
+def _last_offsets(records: Iterable[Record]) -> dict[TopicPartition, int]:
+    last: dict[TopicPartition, int] = {}
+    for record in records:
+        tp = TopicPartition(record.topic, record.partition)
+        last[tp] = max(record.offset, last.get(tp, -1))
+    return last
+
+
+def _first_offsets(records: Iterable[Record]) -> dict[TopicPartition, int]:
+    first: dict[TopicPartition, int] = {}
+    for record in records:
+        tp = TopicPartition(record.topic, record.partition)
+        first[tp] = min(record.offset, first.get(tp, record.offset))
+    return first
+
+
+def make_producer(bootstrap: str, **config: Any) -> KafkaProducer:
+    """An idempotent producer that waits for all in-sync replicas."""
+    return KafkaProducer(
+        bootstrap_servers=bootstrap,
+        acks="all",
+        enable_idempotence=True,
+        linger_ms=5,
+        client_id="leadflow-relay",
+        **config,
+    )
+
+
+def ensure_topics(bootstrap: str, topics: Iterable[str], partitions: int, replication: int = 1) -> None:
+    """Create the topics that do not exist yet, with `partitions` partitions each."""
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="leadflow-admin")
+    try:
+        missing = set(topics) - set(admin.list_topics())
+        for topic in sorted(missing):
+            with contextlib.suppress(TopicAlreadyExistsError):  # another process was quicker
+                admin.create_topics([NewTopic(topic, num_partitions=partitions, replication_factor=replication)])
+    finally:
+        admin.close()

@@ -1,0 +1,78 @@
+"""The unit of work: one database transaction in which state changes and the events they cause commit together."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from eventlog.models import OutboxRecord
+from events.envelope import utc_now
+from events.registry import Event, encode
+
+# Any constant will do: it names the lock that orders appends to the SQL log on PostgreSQL.
+_APPEND_LOCK = 0x1EADF10
+
+
+class UnitOfWork:
+    """`with uow: ...; uow.emit(event); uow.commit()`; leaving without commit rolls everything back."""
+
+    def __init__(self, session_factory: sessionmaker[Session], *, ordered_appends: bool = False) -> None:
+        self._session_factory = session_factory
+        # On the SQL backend readers follow positions, so on PostgreSQL appends are serialised: a position
+        # must never become visible after a higher one, or a reader would step over it.
+        self._ordered_appends = ordered_appends
+        self._append_locked = False
+        self.session: Session
+
+    def __enter__(self) -> UnitOfWork:
+        self.session = self._session_factory()
+        self._append_locked = False
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.session.rollback()
+        self.session.close()
+
+    def emit(self, event: Event[Any]) -> None:
+        """Append `event` to the outbox; it is published only if this unit of work commits."""
+        self.append(topic=event.topic, key=event.key, value=encode(event), event=event)
+
+    def append(
+        self,
+        *,
+        topic: str,
+        key: str,
+        value: bytes,
+        event: Event[Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        """Append raw bytes to `topic` (dead letters use this; events go through `emit`)."""
+        if self._ordered_appends and not self._append_locked:
+            self.session.execute(select(func.pg_advisory_xact_lock(_APPEND_LOCK)))
+            self._append_locked = True
+        self.session.add(
+            OutboxRecord(
+                topic=topic,
+                key=key,
+                event_id=event.id if event else None,
+                event_type=event.type if event else None,
+                value=value,
+                headers=headers,
+                created_at=utc_now(),
+            )
+        )
+
+    def commit(self) -> None:
+        """Commit state and events together."""
+        self.session.commit()
+        self._append_locked = False
+
+    def rollback(self) -> None:
+        """Discard everything since the last commit."""
+        self.session.rollback()
+        self._append_locked = False

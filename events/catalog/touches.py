@@ -1,0 +1,96 @@
+"""Events marketing automation sends in on `leadflow.touches`: what prospects did and who they are."""
+
+from __future__ import annotations
+
+import uuid
+
+from pydantic import AwareDatetime, Field
+
+from events.catalog.common import AccountHint, Code, ContactIdentity, ContactTraits, Email, ExternalIds, JsonScalar
+from events.envelope import EventData
+from events.registry import ACCOUNT_KEY, event_type
+from events.topics import TOUCHES
+
+TOUCH_TYPES = (
+    "page_view",
+    "form_submit",
+    "email_open",
+    "email_click",
+    "webinar_registered",
+    "webinar_attended",
+    "event_badge_scan",
+    "content_download",
+    "demo_request",
+    "contact_sales",
+    "pricing_page_view",
+    "unsubscribe",
+    "email_bounce",
+)
+
+
+@event_type(
+    "leadflow.touch.recorded.v1",
+    topic=TOUCHES,
+    key=ACCOUNT_KEY + "; for an anonymous touch (no email, no account), the anonymous visitor id",
+)
+class TouchRecorded(EventData):
+    """A prospect did something marketing can see: a visit, a download, a webinar, a form, a badge scan."""
+
+    touch_id: uuid.UUID = Field(description="Unique per touch; a re-sent touch keeps its id.")
+    occurred_at: AwareDatetime | None = Field(
+        default=None,
+        description="When the prospect acted, if it differs from the event `time` (e.g. a batch import).",
+    )
+    contact: ContactIdentity = Field(description="Who acted: email and/or external ids.")
+    touch_type: Code = Field(
+        description="What they did. An open list of snake_case codes: new types are additive.",
+        examples=list(TOUCH_TYPES),
+    )
+    channel: str | None = Field(
+        default=None,
+        description="How the touch came in, e.g. web, email, webinar, event, paid_social, organic_search.",
+    )
+    campaign: str | None = Field(default=None, description="The campaign's id or code in marketing automation.")
+    content_id: str | None = Field(default=None, description="The piece of content involved, if any.")
+    content_tags: list[str] = Field(
+        default_factory=list, description="Tags of the content, e.g. topic or funnel stage (tofu, mofu, bofu)."
+    )
+    url: str | None = Field(default=None, description="The page's URL, for web touches.")
+    referrer_url: str | None = Field(default=None, description="The referring URL, for web touches.")
+    source_system: str = Field(
+        min_length=1, description="The sending system, e.g. mautic, hubspot, segment, form_backend."
+    )
+    source_touch_id: str | None = Field(default=None, description="The touch's id in the sending system.")
+    properties: dict[str, JsonScalar] = Field(
+        default_factory=dict, description="Form fields, UTM parameters and other properties of the touch."
+    )
+
+
+@event_type("leadflow.contact.identified.v1", topic=TOUCHES)
+class ContactIdentified(EventData):
+    """Marketing automation learned who a person is (a form fill, an import, a CRM sync)."""
+
+    email: Email = Field(description="The contact's email address.")
+    external_ids: ExternalIds = Field(
+        default_factory=ExternalIds,
+        description="The contact's ids; an anonymous id here links earlier anonymous touches to the contact.",
+    )
+    traits: ContactTraits = Field(default_factory=ContactTraits, description="What is known about the person.")
+    account: AccountHint = Field(default_factory=AccountHint, description="What is known about their company.")
+    source_system: str = Field(min_length=1, description="The sending system, e.g. mautic, hubspot, crm.")
+
+
+@event_type("leadflow.contact.erased.v1", topic=TOUCHES)
+class ContactErased(EventData):
+    """A person asked to be forgotten: every service deletes or anonymises what it holds about them."""
+
+    contact_id: uuid.UUID | None = Field(default=None, description="The contact in leadflow, if known.")
+    email: Email | None = Field(default=None, description="The contact's email address, if known.")
+    external_ids: ExternalIds = Field(
+        default_factory=ExternalIds, description="The contact's ids in other systems, if known."
+    )
+    requested_at: AwareDatetime = Field(description="When the person made the request.")
+    request_reference: str | None = Field(
+        default=None, description="The privacy request's reference, for the audit trail."
+    )
+    source_system: str = Field(min_length=1, description="The system that received the request.")

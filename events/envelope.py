@@ -1,0 +1,43 @@
+"""The CloudEvents 1.0 envelope (structured JSON mode) every leadflow event travels in."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+SOURCE_PREFIX = "urn:leadflow"
+
+
+class EventData(BaseModel):
+    """Base of every event's `data`: strict about unknown fields, so a typo is a contract violation."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Envelope(BaseModel):
+    """A CloudEvent as it is on the wire; `partitionkey` (the CloudEvents partitioning extension) is the account key."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    specversion: Literal["1.0"] = "1.0"
+    id: uuid.UUID = Field(description="Unique per event; the idempotency key of every consumer.")
+    source: str = Field(min_length=1, description="Who emitted the event, e.g. urn:leadflow:lead_scoring.")
+    type: str = Field(pattern=r"^leadflow\.[a-z_]+(\.[a-z_]+)+\.v[0-9]+$", description="leadflow.<entity>.<fact>.v<N>")
+    time: AwareDatetime = Field(description="When the fact happened; handlers take their time from here.")
+    subject: str | None = Field(
+        default=None, description="The entity the event is about (contact id, handoff id, ...)."
+    )
+    datacontenttype: Literal["application/json"] = "application/json"
+    dataschema: str | None = Field(
+        default=None, description="The committed JSON Schema of the event: contracts/events/<type>.schema.json."
+    )
+    partitionkey: str = Field(min_length=1, description="The account key: ordering and partitioning key.")
+    data: dict[str, Any]
+
+
+def utc_now() -> datetime:
+    """The wall clock, in UTC; only for stamping new facts, never inside a handler's decision."""
+    return datetime.now(UTC)

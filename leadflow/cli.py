@@ -1,0 +1,130 @@
+"""The `leadflow` command: run the services, migrate, export contracts, issue tokens."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from auth.tokens import ROLES, issue_token
+from database import migrate
+from database.engine import make_engine
+from events.envelope import utc_now
+from leadflow.app import SERVICES, create_app, open_event_log
+from leadflow.logs import configure_logging
+from leadflow.runtime import stop_on_signals
+from leadflow.settings import Settings, get_settings
+
+app = typer.Typer(help="leadflow: lead management between B2B marketing and sales.", no_args_is_help=True)
+db = typer.Typer(help="Database migrations.", no_args_is_help=True)
+contracts = typer.Typer(help="The event and API contracts in contracts/.", no_args_is_help=True)
+token = typer.Typer(help="API tokens.", no_args_is_help=True)
+app.add_typer(db, name="db")
+app.add_typer(contracts, name="contracts")
+app.add_typer(token, name="token")
+
+REPO = Path(__file__).resolve().parent.parent
+log = logging.getLogger("leadflow")
+
+
+def _settings() -> Settings:
+    settings = get_settings()
+    configure_logging(settings.effective_log_format, settings.log_level)
+    return settings
+
+
+@app.command()
+def up(
+    host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+) -> None:
+    """Run every service in one process on the embedded default: a SQLite file and the SQL event log."""
+    settings = _settings()
+    migrate.upgrade(make_engine(settings.database_url))
+    if settings.environment == "local":
+        _print_local_tokens(settings)
+    host, port = host or settings.http_host, port or settings.http_port
+    log.info("API on http://%s:%s (docs at /docs), database %s", host, port, settings.database_url)
+    uvicorn.run(create_app(settings), host=host, port=port, log_config=None)
+
+
+def _print_local_tokens(settings: Settings) -> None:
+    secret = settings.secret_key.get_secret_value()
+    typer.echo("Local tokens (LEADFLOW_ENVIRONMENT=local; valid 30 days):", err=True)
+    for role in ROLES:
+        value = issue_token(secret, f"local-{role}", role, utc_now() + timedelta(days=30))
+        typer.echo(f"  {role:<21} {value}", err=True)
+
+
+@app.command()
+def run(
+    service: Annotated[str, typer.Argument(help=f"One of: {', '.join(SERVICES)}.")],
+    port: Annotated[int | None, typer.Option(help="Port of the service's HTTP API.")] = None,
+) -> None:
+    """Run one service (its consumers and its API) against the configured database and event log."""
+    settings = _settings()
+    if service not in SERVICES:
+        raise typer.BadParameter(f"choose one of {', '.join(SERVICES)}", param_hint="SERVICE")
+    application = create_app(settings, [service], run_relay=False)
+    uvicorn.run(application, host=settings.http_host, port=port or settings.http_port, log_config=None)
+
+
+@app.command()
+def relay() -> None:
+    """Publish the outbox to Kafka until SIGTERM."""
+    settings = _settings()
+    event_log = open_event_log(settings, make_engine(settings.database_url))
+    outbox_relay = event_log.relay()
+    if outbox_relay is None:
+        raise typer.BadParameter("the SQL event log needs no relay; set LEADFLOW_EVENT_LOG=kafka")
+    log.info("relaying the outbox to Kafka at %s", settings.kafka_bootstrap)
+    outbox_relay.run(stop_on_signals())
+
+
+@db.command("upgrade")
+def db_upgrade(revision: str = "head") -> None:
+    """Migrate every service's tables to `revision`."""
+    migrate.upgrade(make_engine(_settings().database_url), revision)
+    typer.echo("database is up to date")
+
+
+@db.command("downgrade")
+def db_downgrade(revision: str = "base") -> None:
+    """Migrate every service's tables back to `revision` (default: drop them all)."""
+    migrate.downgrade(make_engine(_settings().database_url), revision)
+    typer.echo(f"database downgraded to {revision}")
+
+
+@db.command("current")
+def db_current() -> None:
+    """Show the revision of each service's tables."""
+    for owner, revision in migrate.current(make_engine(_settings().database_url)).items():
+        typer.echo(f"{owner:<14} {revision or '(none)'}")
+
+
+@contracts.command("export")
+def contracts_export(root: Annotated[Path, typer.Option(help="Repository root.")] = REPO) -> None:
+    """Regenerate contracts/ from the models in code."""
+    from events.contracts import export_contracts
+
+    for path in export_contracts(root):
+        typer.echo(str(path.relative_to(root)))
+
+
+@token.command("issue")
+def token_issue(
+    subject: Annotated[str, typer.Option(help="Who the token is for, e.g. a rep's id or a system's name.")],
+    role: Annotated[str, typer.Option(help=f"One of: {', '.join(ROLES)}.")],
+    days: Annotated[int, typer.Option(help="Days until it expires.")] = 90,
+) -> None:
+    """Issue a bearer token."""
+    settings = _settings()
+    try:
+        value = issue_token(settings.secret_key.get_secret_value(), subject, role, utc_now() + timedelta(days=days))
+    except ValueError as error:
+        raise typer.BadParameter(str(error), param_hint="--role") from None
+    typer.echo(value)

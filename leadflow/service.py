@@ -1,0 +1,40 @@
+"""What a service's bootstrap hands the runtime: its HTTP routers and its subscriptions to the event log."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from fastapi import APIRouter
+from sqlalchemy import Engine
+
+from eventlog.backends import EventLog
+from eventlog.processor import Handler
+from leadflow.settings import Settings
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """A consumer group of a service: the topics it reads and a handler per event type."""
+
+    group: str
+    topics: Sequence[str]
+    handlers: Mapping[str, Handler]
+
+
+@dataclass(frozen=True)
+class ServiceParts:
+    """A service, wired: what the runtime mounts and runs."""
+
+    name: str
+    routers: Sequence[APIRouter] = field(default_factory=tuple)
+    subscriptions: Sequence[Subscription] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class Context:
+    """What every bootstrap receives."""
+
+    settings: Settings
+    engine: Engine
+    log: EventLog
