@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, create_engine, text
@@ -88,3 +89,35 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.kafka)
         if "postgres" in param or "kafka" in param or fixtures & {"postgres_server", "postgres_engine"}:
             item.add_marker(pytest.mark.postgres)
+
+
+@pytest.fixture
+def local_api(tmp_path: Path) -> Iterator[ApiClient]:
+    """leadflow as `leadflow up` runs it (SQLite, SQL event log, every service), behind a test client."""
+    from fastapi.testclient import TestClient
+
+    from leadflow.app import create_app
+    from leadflow.settings import Settings
+
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'up.db'}", secret_key="test-secret")
+    migrate.upgrade(make_engine(settings.database_url))
+    with TestClient(create_app(settings)) as client:
+        yield ApiClient(client, settings.secret_key.get_secret_value())
+
+
+class ApiClient:
+    """A test client that signs in as a given role."""
+
+    def __init__(self, client: Any, secret: str) -> None:
+        self.client = client
+        self._secret = secret
+
+    def as_(self, role: str, subject: str | None = None) -> dict[str, str]:
+        """Authorization headers for `role`."""
+        from auth.tokens import issue_token
+
+        return {"Authorization": f"Bearer {issue_token(self._secret, subject or f'test-{role}', role)}"}
+
+    def call(self, method: str, path: str, role: str, **kwargs: Any) -> Any:
+        """Call the API as `role`."""
+        return self.client.request(method, path, headers=self.as_(role), **kwargs)

@@ -118,8 +118,11 @@ class HandoffRef(EventData):
 class Recycle(EventData):
     """What happens to a lead sales sent back: nurture it, wait, or disqualify it."""
 
-    action: Literal["nurture", "wait", "disqualify"] = Field(
-        description="nurture: enroll in `track_id`; wait: no marketing for `wait_days`; disqualify: stop."
+    action: Literal["nurture", "wait", "disqualify", "close"] = Field(
+        description=(
+            "nurture: enroll in `track_id`; wait: no marketing for `wait_days`; disqualify: stop; "
+            "close: end this qualification cycle and leave the lead where it is."
+        )
     )
     track_id: str | None = Field(default=None, description="The nurture track, for action nurture.")
     wait_days: int | None = Field(

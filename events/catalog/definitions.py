@@ -46,7 +46,7 @@ class BusinessHours(EventData):
 class Sla(EventData):
     """How fast sales must answer a handoff, and what happens if it does not."""
 
-    accept_within_business_hours: int = Field(gt=0, description="Hours, in business hours, to accept or reject.")
+    accept_within_business_hours: float = Field(gt=0, description="Hours, in business hours, to accept or reject.")
     on_breach: Literal["escalate", "reassign"] = Field(
         description="escalate: tell the rep's manager; reassign: route to another rep with a new deadline."
     )

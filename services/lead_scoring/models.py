@@ -1,0 +1,174 @@
+"""Tables of lead_scoring: accounts, contacts, touches, leads, the lead definition and its audit trail."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Text, Uuid
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from database.base import schema_metadata
+from database.types import UtcDateTime
+
+Serial = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Base(DeclarativeBase):
+    """Tables of lead_scoring, in the `lead_scoring` schema."""
+
+    metadata = schema_metadata("lead_scoring")
+    type_annotation_map = {dict[str, Any]: JSON, list[str]: JSON, datetime: UtcDateTime}
+
+
+class Account(Base):
+    """A company that buys: contacts roll up to it, and its attributes feed the fit score."""
+
+    __tablename__ = "account"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    key: Mapped[str] = mapped_column(String(320), unique=True, comment="The account key events are keyed by.")
+    external_id: Mapped[str | None] = mapped_column(String(200), unique=True)
+    domain: Mapped[str | None] = mapped_column(String(255), unique=True)
+    name: Mapped[str | None] = mapped_column(String(300))
+    normalised_name: Mapped[str | None] = mapped_column(String(300), index=True)
+    attributes: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class Contact(Base):
+    """A person at an account (or not yet at one); each contact is one lead."""
+
+    __tablename__ = "contact"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    email: Mapped[str | None] = mapped_column(String(320), unique=True)
+    account_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("lead_scoring.account.id"), index=True)
+    account_rule: Mapped[str] = mapped_column(String(30), comment="The matching rule that found the account.")
+    attributes: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    buying_role: Mapped[str | None] = mapped_column(String(50))
+    pain_points: Mapped[list[str]] = mapped_column(default=list)
+    consent: Mapped[str] = mapped_column(String(20), default="unknown")
+    erased_at: Mapped[datetime | None]
+    merged_into: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class ContactExternalId(Base):
+    """An id a source system knows the contact by (Segment user or anonymous id, Mautic id, CRM id)."""
+
+    __tablename__ = "contact_external_id"
+
+    system: Mapped[str] = mapped_column(String(50), primary_key=True)
+    value: Mapped[str] = mapped_column(String(300), primary_key=True)
+    contact_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("lead_scoring.contact.id"), index=True)
+
+
+class Touch(Base):
+    """A marketing touch of a contact, kept as history for scoring, explanation and simulation."""
+
+    __tablename__ = "touch"
+    __table_args__ = (Index("ix_touch_contact_id_occurred_at", "contact_id", "occurred_at"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    contact_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("lead_scoring.contact.id"))
+    account_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, index=True)
+    occurred_at: Mapped[datetime] = mapped_column(index=True)
+    touch_type: Mapped[str] = mapped_column(String(64))
+    channel: Mapped[str | None] = mapped_column(String(64))
+    campaign: Mapped[str | None] = mapped_column(String(200))
+    content_id: Mapped[str | None] = mapped_column(String(200))
+    content_tags: Mapped[list[str]] = mapped_column(default=list)
+    source_system: Mapped[str] = mapped_column(String(50))
+    url: Mapped[str | None] = mapped_column(Text)
+
+
+class Lead(Base):
+    """A contact's standing under the published definition: scores, stage, and why."""
+
+    __tablename__ = "lead"
+
+    contact_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("lead_scoring.contact.id"), primary_key=True)
+    account_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, index=True)
+    stage: Mapped[str] = mapped_column(String(20), index=True)
+    fit_score: Mapped[float]
+    fit_grade: Mapped[str] = mapped_column(String(1))
+    engagement_score: Mapped[float]
+    account_score: Mapped[float]
+    definition_version: Mapped[int]
+    qualification_cycle: Mapped[int] = mapped_column(default=0)
+    reason: Mapped[str | None] = mapped_column(String(64))
+    explanation: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    scored_at: Mapped[datetime]
+    mql_at: Mapped[datetime | None]
+    recycled_until: Mapped[datetime | None]
+
+
+class LeadDefinitionVersion(Base):
+    """A lead definition document: a draft being agreed, or a published (immutable) version."""
+
+    __tablename__ = "lead_definition"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(20), index=True, comment="draft, published, superseded")
+    revision: Mapped[int] = mapped_column(comment="Bumped by every edit; approvals name the revision they saw.")
+    version: Mapped[int | None] = mapped_column(unique=True, comment="Set when published.")
+    document: Mapped[dict[str, Any]]
+    based_on_version: Mapped[int | None]
+    marketing_approved_by: Mapped[str | None] = mapped_column(String(200))
+    marketing_approved_revision: Mapped[int | None]
+    marketing_approved_at: Mapped[datetime | None]
+    sales_approved_by: Mapped[str | None] = mapped_column(String(200))
+    sales_approved_revision: Mapped[int | None]
+    sales_approved_at: Mapped[datetime | None]
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    published_by: Mapped[str | None] = mapped_column(String(200))
+    published_at: Mapped[datetime | None]
+
+
+class DefinitionAudit(Base):
+    """Who did what to which definition, when: the governance trail."""
+
+    __tablename__ = "lead_definition_audit"
+
+    id: Mapped[int] = mapped_column(Serial, primary_key=True, autoincrement=True)
+    definition_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("lead_scoring.lead_definition.id"), index=True)
+    action: Mapped[str] = mapped_column(String(30))
+    actor: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(30))
+    revision: Mapped[int]
+    at: Mapped[datetime]
+    detail: Mapped[str | None] = mapped_column(Text)
+
+
+class RescoreJob(Base):
+    """Rescoring every lead under a newly published version, with progress for the API and the CLI."""
+
+    __tablename__ = "rescore_job"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    definition_version: Mapped[int] = mapped_column(index=True)
+    status: Mapped[str] = mapped_column(String(20), comment="pending, running, done, failed")
+    total: Mapped[int] = mapped_column(default=0)
+    done: Mapped[int] = mapped_column(default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+
+
+class SalesOutcome(Base):
+    """What sales decided about a lead (from the feedback topic): the evidence simulations are judged by."""
+
+    __tablename__ = "sales_outcome"
+
+    event_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    contact_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
+    outcome: Mapped[str] = mapped_column(String(20), comment="accepted, rejected, won, lost")
+    reason: Mapped[str | None] = mapped_column(String(64))
+    at: Mapped[datetime]
