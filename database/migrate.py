@@ -89,9 +89,9 @@ def run_migrations(context: Any) -> None:
         include_schemas=True,
         render_as_batch=connection.dialect.name == "sqlite",
         # SQLite shows every owner's tables in one namespace: autogenerate must only see this owner's.
-        include_object=lambda obj, name, type_, reflected, compare_to: type_ != "table"
-        or compare_to is not None
-        or not reflected,
+        include_object=lambda obj, name, type_, reflected, compare_to: (
+            type_ != "table" or compare_to is not None or not reflected
+        ),
         **_version_table_options(owner, connection.dialect.name),
     )
     with context.begin_transaction():

@@ -1,0 +1,144 @@
+"""The lead-definition API: marketing ops and sales ops draft, approve, publish and roll back together."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, status
+from sqlalchemy import select
+
+from auth.dependencies import require_role
+from auth.tokens import Principal
+from events.envelope import utc_now
+from leadflow.dependencies import SessionDep, UnitOfWorkDep
+from leadflow.problems import Problem
+from services.lead_scoring import definitions as commands
+from services.lead_scoring.definition import DefinitionError
+from services.lead_scoring.governance import diff_documents, missing_approvals
+from services.lead_scoring.models import DefinitionAudit, LeadDefinitionVersion, RescoreJob
+from services.lead_scoring.schemas import (
+    ApprovalIn,
+    DefinitionOut,
+    DiffOut,
+    DraftIn,
+    PublishIn,
+    RescoreJobOut,
+    RollbackIn,
+    definition_out,
+)
+
+router = APIRouter(prefix="/v1/definitions", tags=["lead definition"])
+
+Editor = Annotated[Principal, Depends(require_role("marketing_ops", "sales_ops"))]
+Reader = Annotated[Principal, Depends(require_role("marketing_ops", "sales_ops", "manager"))]
+
+
+def _answer(call: Callable[[], Any]) -> Any:
+    """Run a command, turning its domain errors into problems."""
+    try:
+        return call()
+    except DefinitionError as error:
+        raise Problem(
+            422,
+            "Invalid lead definition",
+            error.errors[0] if len(error.errors) == 1 else f"{len(error.errors)} problems: {error.errors[0]}; ...",
+            errors=[{"message": message} for message in error.errors],
+        ) from None
+    except commands.DefinitionNotFound as error:
+        raise Problem(404, "Not found", str(error)) from None
+    except commands.DefinitionConflict as error:
+        raise Problem(409, "Conflict", str(error), **error.details) from None
+
+
+def _out(row: LeadDefinitionVersion, session: Any = None) -> DefinitionOut:
+    approvals = commands.approvals_of(row)
+    missing = missing_approvals(row.revision, approvals) if row.status == "draft" else []
+    history = None
+    if session is not None:
+        history = list(
+            session.scalars(
+                select(DefinitionAudit).where(DefinitionAudit.definition_id == row.id).order_by(DefinitionAudit.id)
+            )
+        )
+    return definition_out(row, approvals, missing, document=session is not None, history=history)
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+def create_draft(body: DraftIn, uow: UnitOfWorkDep, user: Editor) -> DefinitionOut:
+    """Start a draft definition; it is validated, and each problem names the rule and the field."""
+    row = _answer(lambda: commands.create_draft(uow, document=body.document, actor=user, now=utc_now()))
+    return _out(row)
+
+
+@router.get("")
+def list_definitions(session: SessionDep, user: Reader) -> list[DefinitionOut]:
+    """Every draft and version, newest first, with who approved and published what when."""
+    rows = session.scalars(select(LeadDefinitionVersion).order_by(LeadDefinitionVersion.created_at.desc()))
+    return [_out(row) for row in rows]
+
+
+@router.get("/rescores")
+def list_rescores(session: SessionDep, user: Reader) -> list[RescoreJobOut]:
+    """Rescoring runs after each publication, with their progress."""
+    jobs = session.scalars(select(RescoreJob).order_by(RescoreJob.created_at.desc()))
+    return [RescoreJobOut.of(job) for job in jobs]
+
+
+@router.post("/rollback")
+def rollback(body: RollbackIn, uow: UnitOfWorkDep, user: Editor) -> DefinitionOut:
+    """Put an earlier version back in force (as a new version number); every lead is rescored."""
+    row = _answer(
+        lambda: commands.rollback_to(uow, version=body.version, actor=user, now=utc_now(), change_note=body.change_note)
+    )
+    return _out(row)
+
+
+@router.get("/{definition_id}")
+def get_definition(definition_id: uuid.UUID, session: SessionDep, user: Reader) -> DefinitionOut:
+    """A definition with its document and history."""
+    row = _answer(lambda: commands.get_definition(session, definition_id))
+    return _out(row, session)
+
+
+@router.put("/{definition_id}")
+def edit_draft(definition_id: uuid.UUID, body: DraftIn, uow: UnitOfWorkDep, user: Editor) -> DefinitionOut:
+    """Replace a draft's document: a new revision, and both approvals are cleared."""
+    row = _answer(
+        lambda: commands.update_draft(
+            uow, definition_id=definition_id, document=body.document, actor=user, now=utc_now()
+        )
+    )
+    return _out(row)
+
+
+@router.get("/{definition_id}/diff")
+def diff_draft(definition_id: uuid.UUID, session: SessionDep, user: Reader) -> DiffOut:
+    """What a draft changes against the version in force."""
+    row = _answer(lambda: commands.get_definition(session, definition_id))
+    published = commands.published_definition(session)
+    base = published.document if published else {}
+    return DiffOut(against_version=published.version if published else None, changes=diff_documents(base, row.document))
+
+
+@router.post("/{definition_id}/approvals")
+def approve(definition_id: uuid.UUID, body: ApprovalIn, uow: UnitOfWorkDep, user: Editor) -> DefinitionOut:
+    """Approve the draft's revision for your side: marketing_ops for marketing, sales_ops for sales."""
+    row = _answer(
+        lambda: commands.approve_draft(
+            uow, definition_id=definition_id, revision=body.revision, actor=user, now=utc_now()
+        )
+    )
+    return _out(row)
+
+
+@router.post("/{definition_id}/publish")
+def publish(definition_id: uuid.UUID, body: PublishIn, uow: UnitOfWorkDep, user: Editor) -> DefinitionOut:
+    """Publish a draft both sides approved; refused with 409 naming the missing approval otherwise."""
+    row = _answer(
+        lambda: commands.publish_draft(
+            uow, definition_id=definition_id, actor=user, now=utc_now(), change_note=body.change_note
+        )
+    )
+    return _out(row)

@@ -1,0 +1,313 @@
+"""Scoring a lead: fit, engagement, disqualifiers, hand-raisers, the account roll-up and the lifecycle stage.
+
+Pure and deterministic: the same definition, attributes, touches and `now` (taken from the event, never
+the wall clock) give the same result, live or in replay. Scores are rounded to 2 decimals in the results,
+and thresholds are compared with the rounded scores people see.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal
+
+from services.lead_scoring.conditions import Attributes, evaluate, lookup, same_value
+from services.lead_scoring.definition import Disqualifier, Grade, LeadDefinition, grade_at_least
+from services.lead_scoring.engagement import EngagementLedger, EngagementResult, Touch, require_aware
+
+Stage = Literal["raw", "engaged", "mql", "disqualified"]
+
+
+@dataclass(frozen=True)
+class Consent:
+    """What the contact allowed: `marketing_consent` None means never asked or unknown."""
+
+    marketing_consent: bool | None = None
+    unsubscribed: bool = False
+    erased: bool = False
+
+
+@dataclass(frozen=True)
+class FitHit:
+    """A fit rule that matched, with what matched ('account.industry=software')."""
+
+    rule_id: str
+    points: float
+    matched: tuple[str, ...]
+    kind: Literal["fit"] = "fit"
+
+
+@dataclass(frozen=True)
+class FitResult:
+    """The fit score, its grade and the rules that matched."""
+
+    score: float
+    grade: Grade
+    hits: tuple[FitHit, ...]
+
+
+@dataclass(frozen=True)
+class DisqualifierHit:
+    """A disqualifier that fired; `rule_id` is None for the built-in one (an erased contact)."""
+
+    rule_id: str | None
+    reason_code: str
+    detail: str
+    kind: Literal["disqualifier"] = "disqualifier"
+
+
+@dataclass(frozen=True)
+class HandRaiserHit:
+    """The latest touch that raised the contact's hand under one hand-raiser rule."""
+
+    rule_id: str
+    touch_id: str
+    touch_type: str
+    occurred_at: datetime
+    min_fit_grade: Grade
+    fit_grade_met: bool
+    kind: Literal["hand_raiser"] = "hand_raiser"
+
+
+@dataclass(frozen=True)
+class ContactScore:
+    """Everything the definition says about one contact at `scored_at`."""
+
+    definition_version: int | None
+    scored_at: datetime
+    fit: FitResult
+    engagement: EngagementResult
+    disqualifiers: tuple[DisqualifierHit, ...]
+    hand_raisers: tuple[HandRaiserHit, ...]
+
+
+@dataclass(frozen=True)
+class AccountScore:
+    """The account's roll-up of its contacts and the state of its buying committee."""
+
+    score: float
+    engaged_contacts: tuple[str, ...]
+    roles_covered: tuple[str, ...]
+    committee_met: bool
+    missing_roles: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class StageDecision:
+    """The lifecycle stage, why (criteria, hand_raiser, a disqualifier's reason code, ...) and in words."""
+
+    stage: Stage
+    reason: str
+    explanation: str
+    unmet_criteria: tuple[str, ...] = ()
+
+
+def score_fit(definition: LeadDefinition, contact: Attributes, account: Attributes | None) -> FitResult:
+    """The fit score: the points of every fit rule whose condition holds, and its grade."""
+    hits = []
+    for rule in definition.fit.rules:
+        matched = evaluate(rule.when, contact, account)
+        if matched is not None:
+            hits.append(FitHit(rule_id=rule.id, points=rule.points, matched=matched))
+    score = round(math.fsum(hit.points for hit in hits), 2) + 0.0
+    return FitResult(score=score, grade=fit_grade(definition, score), hits=tuple(hits))
+
+
+def fit_grade(definition: LeadDefinition, score: float) -> Grade:
+    """The grade of a fit score: the best grade whose threshold it reaches, else D."""
+    grades = definition.fit.grades
+    thresholds: tuple[tuple[Grade, float], ...] = (("A", grades.A), ("B", grades.B), ("C", grades.C))
+    for grade, threshold in thresholds:
+        if score >= threshold:
+            return grade
+    return "D"
+
+
+def check_disqualifiers(
+    definition: LeadDefinition, contact: Attributes, account: Attributes | None, consent: Consent
+) -> tuple[DisqualifierHit, ...]:
+    """Every disqualifier that fires, in definition order; an erased contact is always disqualified."""
+    hits = []
+    if consent.erased:
+        hits.append(DisqualifierHit(rule_id=None, reason_code="erased", detail="the contact asked to be forgotten"))
+    for rule in definition.disqualifiers:
+        detail = _disqualifier_detail(rule, contact, account, consent)
+        if detail is not None:
+            hits.append(DisqualifierHit(rule_id=rule.id, reason_code=rule.reason_code, detail=detail))
+    return tuple(hits)
+
+
+def _disqualifier_detail(
+    rule: Disqualifier, contact: Attributes, account: Attributes | None, consent: Consent
+) -> str | None:
+    if rule.kind == "competitor_domain":
+        competitors = [_domain(domain) for domain in rule.domains or ()]
+        for domain in _domains_of(contact, account):
+            for competitor in competitors:
+                if domain == competitor or domain.endswith("." + competitor):
+                    return f"domain {domain} belongs to competitor {competitor}"
+        return None
+    if rule.kind == "condition":
+        assert rule.when is not None  # guaranteed by the definition's validator
+        matched = evaluate(rule.when, contact, account)
+        return None if matched is None else ", ".join(matched)
+    if rule.kind == "existing_customer":
+        field = rule.field or "account.is_customer"
+        return f"{field} is true" if same_value(lookup(field, contact, account), True) else None
+    if consent.unsubscribed:
+        return "unsubscribed"
+    if consent.marketing_consent is False:
+        return "withdrew marketing consent"
+    if rule.require_opt_in and consent.marketing_consent is None:
+        return "no recorded opt-in"
+    return None
+
+
+def _domains_of(contact: Attributes, account: Attributes | None) -> list[str]:
+    candidates = [contact.get("email_domain"), account.get("domain") if account else None]
+    email = contact.get("email")
+    if isinstance(email, str) and "@" in email:
+        candidates.append(email.rsplit("@", 1)[1])
+    return [_domain(value) for value in candidates if isinstance(value, str) and value.strip()]
+
+
+def _domain(value: str) -> str:
+    domain = value.strip().casefold().rstrip(".")
+    return domain.removeprefix("www.")
+
+
+def find_hand_raisers(
+    definition: LeadDefinition, touches: Iterable[Touch], fit: Grade, now: datetime, since: datetime | None = None
+) -> tuple[HandRaiserHit, ...]:
+    """For each hand-raiser rule, its latest touch in (since, now] and within the rule's `within_days`."""
+    ordered = sorted(touches, key=lambda touch: touch.order, reverse=True)
+    hits = []
+    for rule in definition.hand_raisers:
+        types = {touch_type.casefold() for touch_type in rule.touch_types}
+        oldest = now - timedelta(days=rule.within_days) if rule.within_days is not None else None
+        for touch in ordered:
+            if touch.occurred_at > now or touch.touch_type.casefold() not in types:
+                continue
+            if (since is not None and touch.occurred_at <= since) or (
+                oldest is not None and touch.occurred_at < oldest
+            ):
+                break  # older touches are out of range too
+            met = grade_at_least(fit, rule.min_fit_grade)
+            hits.append(
+                HandRaiserHit(rule.id, touch.touch_id, touch.touch_type, touch.occurred_at, rule.min_fit_grade, met)
+            )
+            break
+    return tuple(hits)
+
+
+def score_contact(
+    definition: LeadDefinition,
+    *,
+    contact: Attributes,
+    account: Attributes | None,
+    touches: Iterable[Touch] | EngagementLedger,
+    consent: Consent,
+    now: datetime,
+    cycle_started_at: datetime | None = None,
+) -> ContactScore:
+    """Score one contact at `now`; hand-raises at or before `cycle_started_at` (a past cycle) do not count."""
+    require_aware(now, "now")
+    ledger = touches if isinstance(touches, EngagementLedger) else EngagementLedger.start(definition).extend(touches)
+    fit = score_fit(definition, contact, account)
+    return ContactScore(
+        definition_version=definition.version,
+        scored_at=now,
+        fit=fit,
+        engagement=ledger.score_at(now),
+        disqualifiers=check_disqualifiers(definition, contact, account, consent),
+        hand_raisers=find_hand_raisers(definition, ledger.touches, fit.grade, now, cycle_started_at),
+    )
+
+
+def is_engaged(definition: LeadDefinition, score: ContactScore) -> bool:
+    """True if the contact's engagement reaches the definition's `engaged` threshold."""
+    return score.engagement.score >= definition.engaged.min_engagement_score
+
+
+def roll_up_account(
+    definition: LeadDefinition,
+    contact_scores: Mapping[str, ContactScore],
+    roles_by_contact: Mapping[str, str | None],
+) -> AccountScore:
+    """Combine an account's contacts (by contact id); disqualified contacts count for nothing."""
+    eligible = {contact_id: score for contact_id, score in contact_scores.items() if not score.disqualifiers}
+    engagement = sorted((score.engagement.score for score in eligible.values()), reverse=True)
+    roll_up = definition.account.roll_up
+    counted = engagement[: roll_up.n] if roll_up.method == "sum_top_n" else engagement[:1]
+    engaged = sorted(contact_id for contact_id, score in eligible.items() if is_engaged(definition, score))
+    covered = sorted({role for contact_id in engaged if (role := roles_by_contact.get(contact_id))})
+    committee = definition.account.committee
+    missing = tuple(role for role in committee.required_roles if role not in covered)
+    requirements = []
+    if committee.required_roles:
+        requirements.append(not missing)
+    if committee.min_engaged_contacts:
+        requirements.append(len(engaged) >= committee.min_engaged_contacts)
+    met = all(requirements) if committee.require == "all" else (not requirements or any(requirements))
+    return AccountScore(
+        score=round(math.fsum(counted), 2) + 0.0,
+        engaged_contacts=tuple(engaged),
+        roles_covered=tuple(covered),
+        committee_met=met,
+        missing_roles=missing,
+    )
+
+
+def decide_stage(definition: LeadDefinition, score: ContactScore, account: AccountScore) -> StageDecision:
+    """The lifecycle stage; for a contact without an account, pass the roll-up of the contact alone."""
+    if score.disqualifiers:
+        first = score.disqualifiers[0]
+        return StageDecision("disqualified", first.reason_code, f"disqualified ({first.reason_code}): {first.detail}")
+    unmet = _unmet_criteria(definition, score, account)
+    for hit in score.hand_raisers:
+        if hit.fit_grade_met:
+            when = hit.occurred_at.isoformat()
+            text = f"hand-raiser {hit.rule_id}: {hit.touch_type} at {when}, fit grade {score.fit.grade}"
+            return StageDecision("mql", "hand_raiser", f"{text} (min {hit.min_fit_grade})", tuple(unmet))
+    if not unmet:
+        return StageDecision("mql", "criteria", "meets the MQL criteria: " + _criteria_met(definition, score, account))
+    threshold = definition.engaged.min_engagement_score
+    engagement = score.engagement.score
+    if is_engaged(definition, score):
+        text = f"engaged: engagement {engagement:g} >= {threshold:g}; not an MQL: {'; '.join(unmet)}"
+        return StageDecision("engaged", "engagement_threshold", text, tuple(unmet))
+    text = f"raw: engagement {engagement:g} < {threshold:g}; not an MQL: {'; '.join(unmet)}"
+    return StageDecision("raw", "below_engagement_threshold", text, tuple(unmet))
+
+
+def _unmet_criteria(definition: LeadDefinition, score: ContactScore, account: AccountScore) -> list[str]:
+    mql = definition.mql
+    unmet = []
+    if not grade_at_least(score.fit.grade, mql.min_fit_grade):
+        unmet.append(f"fit grade {score.fit.grade} is below {mql.min_fit_grade}")
+    if score.engagement.score < mql.min_engagement_score:
+        unmet.append(f"engagement {score.engagement.score:g} < {mql.min_engagement_score:g}")
+    if mql.min_account_score is not None and account.score < mql.min_account_score:
+        unmet.append(f"account score {account.score:g} < {mql.min_account_score:g}")
+    if mql.committee_required and not account.committee_met:
+        needed = definition.account.committee.min_engaged_contacts
+        details = [f"no engaged {role}" for role in account.missing_roles]
+        if len(account.engaged_contacts) < needed:
+            details.append(f"{len(account.engaged_contacts)} of {needed} engaged contacts")
+        unmet.append("buying committee not met: " + ", ".join(details))
+    return unmet
+
+
+def _criteria_met(definition: LeadDefinition, score: ContactScore, account: AccountScore) -> str:
+    mql = definition.mql
+    parts = [
+        f"fit grade {score.fit.grade} (min {mql.min_fit_grade})",
+        f"engagement {score.engagement.score:g} (min {mql.min_engagement_score:g})",
+    ]
+    if mql.min_account_score is not None:
+        parts.append(f"account score {account.score:g} (min {mql.min_account_score:g})")
+    if mql.committee_required:
+        parts.append("buying committee met")
+    return ", ".join(parts)

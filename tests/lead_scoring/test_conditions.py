@@ -1,0 +1,119 @@
+"""Conditions of fit rules and disqualifiers: every operator, and/or nesting, and what a match reports."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from services.lead_scoring.conditions import Condition, evaluate
+
+
+def check(when: dict[str, Any], contact: dict[str, object], account: dict[str, object] | None = None):
+    return evaluate(Condition.model_validate(when), contact, account)
+
+
+def test_eq_ignores_case_of_text_and_reports_what_matched():
+    assert check({"field": "account.industry", "eq": "software"}, {}, {"industry": "Software"}) == (
+        "account.industry=Software",
+    )
+    assert check({"field": "account.industry", "eq": "software"}, {}, {"industry": "retail"}) is None
+
+
+def test_eq_compares_numbers_by_value_but_never_true_with_one():
+    assert check({"field": "account.employees", "eq": 50}, {}, {"employees": 50.0}) is not None
+    assert check({"field": "account.is_customer", "eq": True}, {}, {"is_customer": 1}) is None
+    assert check({"field": "account.is_customer", "eq": 1}, {}, {"is_customer": True}) is None
+    assert check({"field": "account.is_customer", "eq": True}, {}, {"is_customer": True}) is not None
+    assert check({"field": "account.employees", "eq": 50}, {}, {"employees": "50"}) is None
+
+
+def test_in_matches_one_of_the_values():
+    when = {"field": "contact.country", "in": ["DE", "FR"]}
+
+    assert check(when, {"country": "fr"}) == ("contact.country=fr",)
+    assert check(when, {"country": "IT"}) is None
+
+
+@pytest.mark.parametrize(
+    ("bounds", "employees", "matches"),
+    [
+        ({"min": 50, "max": 5000}, 50, True),
+        ({"min": 50, "max": 5000}, 5000, True),
+        ({"min": 50, "max": 5000}, 49, False),
+        ({"min": 50, "max": 5000}, 5001, False),
+        ({"min": 50}, 10**6, True),
+        ({"max": 9}, 9, True),
+        ({"max": 9}, 9.5, False),
+        ({"min": 50}, "250", True),  # a form field arrives as text
+        ({"min": 50}, "many", False),
+        ({"min": 0}, True, False),  # a flag is not a headcount
+    ],
+)
+def test_range_bounds_are_inclusive_and_may_be_open(bounds, employees, matches):
+    found = check({"field": "account.employees", "range": bounds}, {}, {"employees": employees})
+
+    assert (found is not None) is matches
+
+
+def test_regex_searches_anywhere_ignoring_case_and_only_in_text():
+    when = {"field": "contact.title", "regex": r"\b(vp|head of)\b"}
+
+    assert check(when, {"title": "Head of Logistics"}) == ("contact.title=Head of Logistics",)
+    assert check(when, {"title": "Senior VP, Operations"}) is not None
+    assert check(when, {"title": "VPN administrator"}) is None
+    assert check(when, {"title": 42}) is None
+
+
+def test_exists_treats_missing_none_and_empty_text_alike():
+    present = {"field": "contact.phone", "exists": True}
+    absent = {"field": "contact.phone", "exists": False}
+
+    assert check(present, {"phone": "+33 1 23"}) == ("contact.phone present",)
+    contacts: list[dict[str, object]] = [{}, {"phone": None}, {"phone": ""}, {"phone": []}]
+    for contact in contacts:
+        assert check(present, contact) is None
+        assert check(absent, contact) == ("contact.phone missing",)
+
+
+def test_account_fields_are_missing_when_there_is_no_account():
+    assert check({"field": "account.industry", "exists": False}, {}, None) == ("account.industry missing",)
+    assert check({"field": "account.industry", "in": ["software"]}, {}, None) is None
+
+
+def test_nested_field_paths_reach_into_mappings():
+    when = {"field": "contact.custom.plan", "eq": "enterprise"}
+
+    assert check(when, {"custom": {"plan": "Enterprise"}}) == ("contact.custom.plan=Enterprise",)
+    assert check(when, {"custom": "enterprise"}) is None
+
+
+def test_list_valued_attribute_matches_when_one_item_does():
+    when = {"field": "contact.interests", "in": ["automation"]}
+
+    assert check(when, {"interests": ["pricing", "Automation"]}) == ("contact.interests=Automation",)
+    assert check(when, {"interests": ["pricing"]}) is None
+
+
+def test_all_needs_every_part_and_reports_each_field_once():
+    when = {
+        "all": [
+            {"field": "contact.title", "regex": "director"},
+            {"any": [{"field": "contact.title", "regex": "ops"}, {"field": "contact.job_function", "eq": "it"}]},
+            {"field": "account.employees", "range": {"min": 50}},
+        ]
+    }
+
+    assert check(when, {"title": "Director Ops"}, {"employees": 80}) == (
+        "contact.title=Director Ops",
+        "account.employees=80",
+    )
+    assert check(when, {"title": "Director Ops"}, {"employees": 20}) is None
+
+
+def test_any_reports_the_first_part_that_holds():
+    when = {"any": [{"field": "contact.job_function", "eq": "it"}, {"field": "contact.title", "regex": "ops"}]}
+
+    assert check(when, {"job_function": "IT", "title": "Ops lead"}) == ("contact.job_function=IT",)
+    assert check(when, {"title": "Ops lead"}) == ("contact.title=Ops lead",)
+    assert check(when, {"title": "CFO"}) is None
