@@ -9,10 +9,12 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from prometheus_client import Counter
-from sqlalchemy import insert, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import ARRAY, String, Uuid, bindparam, func, literal, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
 
-from eventlog.log import LogConsumer, Record, TransientError
+from database.types import UtcDateTime
+from eventlog.log import LogConsumer, Record
 from eventlog.models import DeadLetter, InboxRecord
 from eventlog.retry import Backoff, is_transient
 from eventlog.unit_of_work import UnitOfWork
@@ -127,30 +129,16 @@ class Processor:
         wanted = [(record, event) for record, event in events if event.type in self._handlers]
         if not wanted:
             return []
-        ids = {event.id for _, event in wanted}
-        seen: set[uuid.UUID] = set(
-            uow.session.scalars(
-                select(InboxRecord.event_id).where(
-                    InboxRecord.consumer_group == self.group, InboxRecord.event_id.in_(ids)
-                )
-            )
-        )
+        # One statement claims the batch: rows that conflict were handled before (or by a consumer that held
+        # the partition a moment ago; the statement waits for its transaction) and come back missing.
+        claimed = claim_in_inbox(uow.session, self.group, [event.id for _, event in wanted])
         fresh = []
         for record, event in wanted:
-            if event.id in seen:
+            if event.id not in claimed:
                 SKIPPED.labels(self.group).inc()
                 continue
-            seen.add(event.id)
+            claimed.discard(event.id)  # a duplicate inside the batch runs once
             fresh.append((record, event))
-        if fresh:
-            now = utc_now()
-            try:
-                uow.session.execute(
-                    insert(InboxRecord),
-                    [{"consumer_group": self.group, "event_id": e.id, "handled_at": now} for _, e in fresh],
-                )
-            except IntegrityError as error:
-                raise TransientError(f"{self.group}: an event was claimed concurrently; retrying") from error
         return fresh
 
     def _dead_letter(
@@ -186,3 +174,25 @@ class Processor:
                 "leadflow.dlq.offset": str(record.offset),
             },
         )
+
+
+def claim_in_inbox(session: Session, group: str, event_ids: list[uuid.UUID]) -> set[uuid.UUID]:
+    """Insert inbox rows for `event_ids`, skipping those already there; the ids that were new."""
+    now = utc_now()
+    if session.get_bind().dialect.name == "postgresql":
+        # One array parameter instead of thousands of scalars: the statement stays small however big the batch.
+        rows = select(
+            literal(group, String),
+            func.unnest(bindparam("ids", event_ids, type_=ARRAY(Uuid))),
+            literal(now, UtcDateTime),
+        )
+        statement = (
+            postgresql.insert(InboxRecord)
+            .from_select(["consumer_group", "event_id", "handled_at"], rows)
+            .on_conflict_do_nothing()
+            .returning(InboxRecord.event_id)
+        )
+        return set(session.scalars(statement))
+    values = [{"consumer_group": group, "event_id": event_id, "handled_at": now} for event_id in set(event_ids)]
+    statement = sqlite.insert(InboxRecord).on_conflict_do_nothing().returning(InboxRecord.event_id)
+    return set(session.scalars(statement, values))

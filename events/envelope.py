@@ -17,8 +17,8 @@ class EventData(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class Envelope(BaseModel):
-    """A CloudEvent as it is on the wire; `partitionkey` (the CloudEvents partitioning extension) is the account key."""
+class EnvelopeFields(BaseModel):
+    """The context attributes of a CloudEvent; `partitionkey` (the partitioning extension) is the account key."""
 
     model_config = ConfigDict(extra="allow", frozen=True)
 
@@ -35,6 +35,11 @@ class Envelope(BaseModel):
         default=None, description="The committed JSON Schema of the event: contracts/events/<type>.schema.json."
     )
     partitionkey: str = Field(min_length=1, description="The account key: ordering and partitioning key.")
+
+
+class Envelope(EnvelopeFields):
+    """A CloudEvent of any type, with its data as plain JSON (what the contracts describe in general)."""
+
     data: dict[str, Any]
 
 

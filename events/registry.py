@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar, Union
 
-from pydantic import ValidationError
+from pydantic import Field, TypeAdapter, ValidationError, create_model
 
-from events.envelope import SOURCE_PREFIX, Envelope, EventData
+from events.envelope import SOURCE_PREFIX, EnvelopeFields, EventData
 
 D = TypeVar("D", bound=EventData)
 T = TypeVar("T", bound=type[EventData])
@@ -25,6 +24,8 @@ class EventType:
     topic: str
     data_model: type[EventData]
     key_doc: str
+    # The whole CloudEvent of this type, `type` fixed and `data` typed: decoding is one validation pass.
+    envelope_model: type[EnvelopeFields] = field(repr=False)
 
     @property
     def dataschema(self) -> str:
@@ -46,7 +47,13 @@ def event_type(name: str, *, topic: str, key: str = ACCOUNT_KEY) -> Callable[[T]
     def register(model: T) -> T:
         if name in REGISTRY:
             raise ValueError(f"event type {name} registered twice")
-        entry = EventType(name=name, topic=topic, data_model=model, key_doc=key)
+        envelope_model = create_model(
+            f"{model.__name__}Event",
+            __base__=EnvelopeFields,
+            type=(Literal[name], Field(description="The CloudEvents type.")),  # type: ignore[arg-type]
+            data=(model, Field(description="The event's data.")),
+        )
+        entry = EventType(name=name, topic=topic, data_model=model, key_doc=key, envelope_model=envelope_model)
         REGISTRY[name] = entry
         _BY_MODEL[model] = entry
         return model
@@ -63,7 +70,7 @@ def type_of(data: EventData) -> EventType:
 class Event(Generic[D]):
     """An envelope together with its typed data."""
 
-    envelope: Envelope
+    envelope: EnvelopeFields
     data: D
 
     @property
@@ -103,7 +110,7 @@ def new_event(
 ) -> Event[D]:
     """Wrap `data` in a new envelope; `source` is the emitting service, e.g. "lead_scoring"."""
     entry = type_of(data)
-    envelope = Envelope(
+    envelope = entry.envelope_model(
         id=event_id or uuid.uuid4(),
         source=source if source.startswith("urn:") else f"{SOURCE_PREFIX}:{source}",
         type=entry.name,
@@ -111,7 +118,7 @@ def new_event(
         subject=subject,
         dataschema=entry.dataschema,
         partitionkey=key,
-        data=data.model_dump(mode="json"),
+        data=data,
     )
     return Event(envelope=envelope, data=data)
 
@@ -136,30 +143,41 @@ UNKNOWN_TYPE = "unknown_type"
 HANDLER_ERROR = "handler_error"
 
 
-def _first_error(error: ValidationError, prefix: str = "") -> str:
-    """`field.path: message` of the first error, readable in a dead-letter row."""
-    first = error.errors()[0]
-    location = ".".join(str(part) for part in first["loc"])
-    return f"{prefix}{location}: {first['msg']} (of {error.error_count()} errors)"
+_decoder: tuple[int, TypeAdapter[Any]] | None = None
+
+
+def _event_decoder() -> TypeAdapter[Any]:
+    """One validator for every registered type, dispatching on `type` (rebuilt if types were registered since)."""
+    global _decoder
+    import events.catalog  # noqa: F401 - registers the event types
+
+    if _decoder is None or _decoder[0] != len(REGISTRY):
+        models = tuple(entry.envelope_model for entry in REGISTRY.values())
+        union = Annotated[Union[models], Field(discriminator="type")]  # type: ignore[valid-type]  # noqa: UP007
+        _decoder = (len(REGISTRY), TypeAdapter(union))
+    return _decoder[1]
+
+
+def _rejection(error: ValidationError) -> EventRejected:
+    """Why bytes are not a valid event, from pydantic's first error."""
+    first = error.errors(include_url=False)[0]
+    kind, loc = first["type"], first["loc"]
+    if kind == "json_invalid":
+        return EventRejected(MALFORMED, f"not JSON: {first['msg']}")
+    if kind == "union_tag_invalid":
+        return EventRejected(UNKNOWN_TYPE, f"unknown event type {first.get('ctx', {}).get('tag')!r}")
+    if kind in ("union_tag_not_found", "model_attributes_type", "model_type", "dict_type") or len(loc) < 2:
+        return EventRejected(MALFORMED, f"not a CloudEvent: {first['msg']}")
+    path = ".".join(str(part) for part in loc[1:])
+    if loc[1] == "data":
+        return EventRejected(SCHEMA_VIOLATION, f"{path}: {first['msg']} (of {error.error_count()} errors)")
+    return EventRejected(MALFORMED, f"not a CloudEvent: {path}: {first['msg']}")
 
 
 def decode(raw: bytes) -> Event[EventData]:
     """Parse bytes into a typed event, or raise `EventRejected` naming why."""
     try:
-        document = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise EventRejected(MALFORMED, f"not JSON: {error}") from None
-    if not isinstance(document, dict):
-        raise EventRejected(MALFORMED, "not a JSON object")
-    try:
-        envelope = Envelope.model_validate(document)
+        envelope = _event_decoder().validate_json(raw)
     except ValidationError as error:
-        raise EventRejected(MALFORMED, "not a CloudEvent: " + _first_error(error)) from None
-    entry = REGISTRY.get(envelope.type)
-    if entry is None:
-        raise EventRejected(UNKNOWN_TYPE, f"unknown event type {envelope.type!r}")
-    try:
-        data = entry.data_model.model_validate(envelope.data)
-    except ValidationError as error:
-        raise EventRejected(SCHEMA_VIOLATION, _first_error(error, prefix="data.")) from None
-    return Event(envelope=envelope, data=data)
+        raise _rejection(error) from None
+    return Event(envelope=envelope, data=envelope.data)

@@ -90,6 +90,12 @@ def _reject(field_path: str, message: str) -> list[Event[Any]]:
     raise ItemRejected(field_path, message)
 
 
+def _when(doc: Doc, key: str, entry: Doc, received_at: datetime) -> datetime:
+    """The time of the fact (`key` of `doc`), else the webhook's `timestamp`; Mautic stores and sends UTC."""
+    fallback = first_time(entry, ("timestamp",), received_at, naive_is_utc=True)
+    return first_time(doc, (key,), fallback, naive_is_utc=True)
+
+
 def _contact_email(contact: MauticContact, fallback: Doc) -> str | None:
     return checked_email(contact.fields.get("email"), contact.paths.get("email", fallback.at("email")))
 
@@ -124,7 +130,7 @@ def _form_submit(raw: object, path: str, received_at: datetime) -> list[Event[An
     email = checked_email(results.get("email"), results.at("email")) or _contact_email(contact, submission)
     ids = ExternalIds(mautic_contact_id=contact.mautic_id)
     key = identity_key(email, ids, submission.at("lead"))
-    time = first_time(submission, ("dateSubmitted",), first_time(entry, ("timestamp",), received_at), naive_is_utc=True)
+    time = _when(submission, "dateSubmitted", entry, received_at)
     message_id = f"form_on_submit:{submission_id}"
     touch_id = ingest_event_id(MAUTIC, message_id, "touch")
     form_fields = results.scalars(skip=frozenset({"email"}))
@@ -211,7 +217,7 @@ def _page_hit(raw: object, path: str, received_at: datetime) -> list[Event[Any]]
     email = _contact_email(contact, hit)
     ids = ExternalIds(mautic_contact_id=contact.mautic_id)
     key = identity_key(email, ids, hit.at("lead"))
-    time = first_time(hit, ("dateHit",), first_time(entry, ("timestamp",), received_at), naive_is_utc=True)
+    time = _when(hit, "dateHit", entry, received_at)
     page = hit.obj("page")
     query = hit.obj_or_empty("query")
     url = hit.text("url")
@@ -253,7 +259,7 @@ def _email_open(raw: object, path: str, received_at: datetime) -> list[Event[Any
     email = _contact_email(contact, source) or checked_email(source.get("emailAddress"), source.at("emailAddress"))
     ids = ExternalIds(mautic_contact_id=contact.mautic_id)
     key = identity_key(email, ids, source.at("contact"))
-    time = first_time(source, ("dateRead",), first_time(entry, ("timestamp",), received_at), naive_is_utc=True)
+    time = _when(source, "dateRead", entry, received_at)
     # Every open is a touch; a retried delivery repeats the timestamp and so the id.
     message_id = f"email_on_open:{send_id}:{entry.text('timestamp') or source.text('dateRead') or ''}"
     touch_id = ingest_event_id(MAUTIC, message_id, "touch")
@@ -272,7 +278,9 @@ def _email_open(raw: object, path: str, received_at: datetime) -> list[Event[Any
             "content_tags": _category(email_doc),
             "source_system": MAUTIC,
             "source_touch_id": message_id,
-            "properties": _present({**details, **{name: utm.text(name) for name in ("utmSource", "utmMedium")}}),
+            "properties": _present(
+                {**details, "utm_source": utm.text("utmSource"), "utm_medium": utm.text("utmMedium")}
+            ),
         },
     )
     return [make_event(touch, key=key, time=time, event_id=touch_id)]

@@ -147,7 +147,7 @@ def _touch(kind: str, call: Doc, context: Doc, ids: ExternalIds, message_id: str
             "referrer_url": referrer,
             "source_system": SEGMENT,
             "source_touch_id": message_id,
-            "properties": {**utm, **extra, **properties.scalars()},
+            "properties": {**utm, **extra, **properties.scalars(skip=frozenset({"email"}))},
         },
     )
     return make_event(data, key=identity_key(email, ids, call.at("userId")), time=time, event_id=touch_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -13,7 +14,7 @@ from pydantic import ValidationError
 import events.catalog  # noqa: F401 - registers every type, so leadflow's own types are named, not "unknown"
 from events.catalog.touches import ContactErased, ContactIdentified, TouchRecorded
 from events.envelope import Envelope, EventData
-from events.registry import REGISTRY, Event
+from events.registry import REGISTRY, Event, EventRejected, decode
 from services.lead_scoring.adapter_mautic import mautic_items
 from services.lead_scoring.adapter_segment import SEGMENT_CALLS, segment_items, touch_type_of
 from services.lead_scoring.adapter_support import (
@@ -136,8 +137,9 @@ def _cloudevent(raw: object, path: str) -> list[Event[Any]]:
     if not isinstance(raw, dict):
         raise ItemRejected(path or "body", f"must be a CloudEvent JSON object (got {type(raw).__name__})")
     # The key is leadflow's to decide: a sender may leave partitionkey out, and its value is replaced below.
+    document = {**raw, "partitionkey": raw.get("partitionkey") or "-"}
     try:
-        envelope = Envelope.model_validate({**raw, "partitionkey": raw.get("partitionkey") or "-"})
+        envelope = Envelope.model_validate(document)
     except ValidationError as error:
         raise _pydantic_errors(error, path) from None
     entry = REGISTRY.get(envelope.type)
@@ -151,8 +153,12 @@ def _cloudevent(raw: object, path: str) -> list[Event[Any]]:
         data: EventData = entry.data_model.model_validate(envelope.data)
     except ValidationError as error:
         raise _pydantic_errors(error, data_path) from None
-    key = _key_of(data, data_path)
-    return [Event(envelope=envelope.model_copy(update={"partitionkey": key}), data=data)]
+    document["partitionkey"] = _key_of(data, data_path)
+    # The event itself comes from decode: exactly what every consumer will read back from the log.
+    try:
+        return [decode(json.dumps(document).encode())]
+    except EventRejected as rejection:
+        raise ItemRejected(path or "body", str(rejection)) from None
 
 
 def _key_of(data: EventData, data_path: str) -> str:
