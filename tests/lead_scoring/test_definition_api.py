@@ -15,7 +15,7 @@ def example_document() -> dict[str, Any]:
     return dict(yaml.safe_load((ROOT / "config/lead_definition.example.yaml").read_text()))
 
 
-def _draft(api, document=None):
+def _draft(api, document=None) -> dict[str, Any]:
     response = api.call("POST", "/v1/definitions", "marketing_ops", json={"document": document or example_document()})
     assert response.status_code == 201, response.text
     return response.json()
