@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 from database.engine import is_postgresql, make_session_factory
 from eventlog.kafka import KafkaLogConsumer, make_producer
 from eventlog.log import LogConsumer
-from eventlog.processor import Handler, Processor
+from eventlog.processor import Handler, Handlers, Processor
 from eventlog.relay import Relay
 from eventlog.sql import SqlLogConsumer
 from eventlog.unit_of_work import UnitOfWork
@@ -84,7 +84,7 @@ def processor(
     *,
     group: str,
     topics: Sequence[str],
-    handlers: Mapping[str, Handler],
+    handlers: Handlers | Mapping[str, Handler],
     batch_size: int = 500,
 ) -> Processor:
     """A consumer loop for `group` running `handlers` over `topics` of `log`."""

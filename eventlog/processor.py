@@ -6,6 +6,7 @@ import logging
 import threading
 import uuid
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from prometheus_client import Counter
@@ -25,6 +26,26 @@ from events.topics import dead_letter_topic
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Event[Any], UnitOfWork], None]
+BatchHandler = Callable[[Sequence[Event[Any]], UnitOfWork], None]
+
+
+@dataclass(frozen=True)
+class Handlers:
+    """What a consumer group does: the event types it handles, and a handler over a batch of them."""
+
+    types: frozenset[str]
+    handle_batch: BatchHandler
+
+    @classmethod
+    def each(cls, handlers: Mapping[str, Handler]) -> Handlers:
+        """Handlers that take one event at a time, by event type."""
+
+        def handle_batch(events: Sequence[Event[Any]], uow: UnitOfWork) -> None:
+            for event in events:
+                handlers[event.type](event, uow)
+
+        return cls(frozenset(handlers), handle_batch)
+
 
 HANDLED = Counter("leadflow_events_handled_total", "Events handled", ["group", "type"])
 SKIPPED = Counter("leadflow_events_duplicate_total", "Duplicate deliveries dropped by the inbox", ["group"])
@@ -37,7 +58,7 @@ class _HandlerFailedError(Exception):
 
 
 class Processor:
-    """Runs `handlers` (by event type) for a consumer group; events of other types are passed over."""
+    """Runs `handlers` for a consumer group; events of other types are passed over."""
 
     def __init__(
         self,
@@ -45,13 +66,13 @@ class Processor:
         group: str,
         consumer: LogConsumer,
         uow: UnitOfWork,
-        handlers: Mapping[str, Handler],
+        handlers: Handlers | Mapping[str, Handler],
         batch_size: int = 500,
     ) -> None:
         self.group = group
         self._consumer = consumer
         self._uow = uow
-        self._handlers = dict(handlers)
+        self._handlers = handlers if isinstance(handlers, Handlers) else Handlers.each(handlers)
         self._batch_size = batch_size
 
     def run(self, stop: threading.Event, poll_timeout_s: float = 0.2) -> None:
@@ -88,14 +109,13 @@ class Processor:
     def _attempt(self, records: Sequence[Record], *, isolate: bool) -> None:
         with self._uow as uow:
             events = self._decode_or_dead_letter(uow, records)
-            for record, event in self._claim(uow, events):
-                handler = self._handlers[event.type]
-                if not isolate:
-                    self._run_fast(handler, event, uow)
-                    continue
+            claimed = self._claim(uow, events)
+            if not isolate:
+                self._run_fast([event for _, event in claimed], uow)
+            for record, event in claimed if isolate else ():
                 try:
                     with uow.session.begin_nested():
-                        handler(event, uow)
+                        self._handlers.handle_batch([event], uow)
                 except Exception as error:
                     if is_transient(error):
                         raise
@@ -103,13 +123,14 @@ class Processor:
                     self._dead_letter(uow, record, HANDLER_ERROR, f"{type(error).__name__}: {error}", event)
             self._consumer.stage_offsets(uow.session, records)
             uow.commit()
-        for _, event in events:
-            if event.type in self._handlers:
-                HANDLED.labels(self.group, event.type).inc()
+        for _, event in claimed:
+            HANDLED.labels(self.group, event.type).inc()
 
-    def _run_fast(self, handler: Handler, event: Event[Any], uow: UnitOfWork) -> None:
+    def _run_fast(self, events: list[Event[Any]], uow: UnitOfWork) -> None:
+        if not events:
+            return
         try:
-            handler(event, uow)
+            self._handlers.handle_batch(events, uow)
         except Exception as error:
             if is_transient(error):
                 raise
@@ -126,7 +147,7 @@ class Processor:
 
     def _claim(self, uow: UnitOfWork, events: list[tuple[Record, Event[Any]]]) -> list[tuple[Record, Event[Any]]]:
         """Write the inbox rows of the events this group has not handled yet; those are the ones to handle."""
-        wanted = [(record, event) for record, event in events if event.type in self._handlers]
+        wanted = [(record, event) for record, event in events if event.type in self._handlers.types]
         if not wanted:
             return []
         # One statement claims the batch: rows that conflict were handled before (or by a consumer that held

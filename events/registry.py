@@ -181,3 +181,8 @@ def decode(raw: bytes) -> Event[EventData]:
     except ValidationError as error:
         raise _rejection(error) from None
     return Event(envelope=envelope, data=envelope.data)
+
+
+def type_name(model: type[EventData]) -> str:
+    """The CloudEvents type of an event data model."""
+    return _BY_MODEL[model].name

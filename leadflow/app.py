@@ -86,6 +86,8 @@ def start_workers(context: Context, parts: Sequence[ServiceParts], *, run_relay:
                 batch_size=context.settings.batch_size,
             )
             workers.start(f"consumer:{subscription.group}", loop.run)
+        for number, background in enumerate(service.loops):
+            workers.start(f"{service.name}:loop{number}", background)
     relay = context.log.relay() if run_relay else None
     if relay is not None:
         workers.start("relay", relay.run)

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import threading
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from fastapi import APIRouter
 from sqlalchemy import Engine
 
 from eventlog.backends import EventLog
-from eventlog.processor import Handler
+from eventlog.processor import Handler, Handlers
 from leadflow.settings import Settings
 
 
@@ -19,7 +20,7 @@ class Subscription:
 
     group: str
     topics: Sequence[str]
-    handlers: Mapping[str, Handler]
+    handlers: Handlers | Mapping[str, Handler]
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,7 @@ class ServiceParts:
     name: str
     routers: Sequence[APIRouter] = field(default_factory=tuple)
     subscriptions: Sequence[Subscription] = field(default_factory=tuple)
+    loops: Sequence[Callable[[threading.Event], None]] = field(default_factory=tuple)
 
 
 @dataclass(frozen=True)

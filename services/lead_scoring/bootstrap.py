@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
-from leadflow.service import Context, ServiceParts
+from events.topics import FEEDBACK, TOUCHES
+from leadflow.service import Context, ServiceParts, Subscription
+from services.lead_scoring.api import router as leads_router
 from services.lead_scoring.api_definitions import router as definitions_router
+from services.lead_scoring.handlers import handlers
+from services.lead_scoring.rescoring import Rescorer
 
 
 def bootstrap(context: Context) -> ServiceParts:
-    """The lead_scoring service's routers and subscriptions."""
-    return ServiceParts(name="lead_scoring", routers=[definitions_router])
+    """The lead_scoring service's routers, its consumer group and the rescoring loop."""
+    return ServiceParts(
+        name="lead_scoring",
+        routers=[leads_router, definitions_router],
+        subscriptions=[Subscription(group="lead_scoring", topics=[TOUCHES, FEEDBACK], handlers=handlers())],
+        loops=[Rescorer(context.log).run],
+    )

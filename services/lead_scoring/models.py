@@ -104,7 +104,8 @@ class Lead(Base):
     explanation: Mapped[dict[str, Any]] = mapped_column(default=dict)
     scored_at: Mapped[datetime]
     mql_at: Mapped[datetime | None]
-    recycled_until: Mapped[datetime | None]
+    cycle_started_at: Mapped[datetime | None] = mapped_column(comment="Hand-raises before it belong to a past cycle.")
+    recycled_until: Mapped[datetime | None] = mapped_column(comment="Sales' recycle policy: no requalifying before.")
 
 
 class LeadDefinitionVersion(Base):
@@ -157,6 +158,9 @@ class RescoreJob(Base):
     status: Mapped[str] = mapped_column(String(20), comment="pending, running, done, failed")
     total: Mapped[int] = mapped_column(default=0)
     done: Mapped[int] = mapped_column(default=0)
+    cursor: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, comment="The last contact rescored; a restart goes on after it."
+    )
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
     finished_at: Mapped[datetime | None]

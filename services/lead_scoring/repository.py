@@ -1,0 +1,183 @@
+"""Queries of lead_scoring's tables. No commits here: handlers commit."""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Collection, Iterable, Sequence
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import or_, select, tuple_
+from sqlalchemy.orm import Session
+
+from services.lead_scoring.definition import LeadDefinition, parse_definition
+from services.lead_scoring.engagement import Touch as ScoringTouch
+from services.lead_scoring.matching import AccountCandidate, ContactCandidate
+from services.lead_scoring.models import (
+    Account,
+    Contact,
+    ContactExternalId,
+    Lead,
+    LeadDefinitionVersion,
+    Touch,
+)
+
+
+def published(session: Session) -> LeadDefinition | None:
+    """The definition in force, parsed once per version."""
+    row = session.execute(
+        select(LeadDefinitionVersion.version, LeadDefinitionVersion.id).where(
+            LeadDefinitionVersion.status == "published"
+        )
+    ).first()
+    if row is None:
+        return None
+    return definition_of_version(session, row.version)
+
+
+def definition_of_version(session: Session, version: int) -> LeadDefinition:
+    """A published version, parsed (published versions never change, so the parse is cached)."""
+    document = session.scalar(select(LeadDefinitionVersion.document).where(LeadDefinitionVersion.version == version))
+    if document is None:
+        raise LookupError(f"no published lead definition version {version}")
+    return _parsed(version, _freeze(document))
+
+
+@lru_cache(maxsize=32)
+def _parsed(version: int, frozen: Any) -> LeadDefinition:
+    return parse_definition(_thaw(frozen)).model_copy(update={"version": version})
+
+
+def _freeze(value: Any) -> Any:
+    if isinstance(value, dict):
+        return tuple(sorted((key, _freeze(item)) for key, item in value.items()))
+    if isinstance(value, list):
+        return ("__list__", *(_freeze(item) for item in value))
+    return value
+
+
+def _thaw(value: Any) -> Any:
+    if isinstance(value, tuple) and value and value[0] == "__list__":
+        return [_thaw(item) for item in value[1:]]
+    if isinstance(value, tuple):
+        return {key: _thaw(item) for key, item in value}
+    return value
+
+
+def contact_candidates(
+    session: Session, emails: Collection[str], external_ids: Collection[tuple[str, str]]
+) -> list[ContactCandidate]:
+    """Contacts that have one of these (normalised) emails or external ids, with all their ids."""
+    conditions = []
+    if emails:
+        conditions.append(Contact.email.in_(emails))
+    if external_ids:
+        by_id = select(ContactExternalId.contact_id).where(
+            tuple_(ContactExternalId.system, ContactExternalId.value).in_(list(external_ids))
+        )
+        conditions.append(Contact.id.in_(by_id))
+    if not conditions:
+        return []
+    contacts = list(
+        session.scalars(
+            select(Contact).where(or_(*conditions), Contact.merged_into.is_(None), Contact.erased_at.is_(None))
+        )
+    )
+    ids = external_ids_of(session, [contact.id for contact in contacts])
+    return [
+        ContactCandidate(contact.id, contact.created_at, contact.email, frozenset(ids.get(contact.id, ())))
+        for contact in contacts
+    ]
+
+
+def external_ids_of(session: Session, contact_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, set[tuple[str, str]]]:
+    """Every external id of these contacts."""
+    found: dict[uuid.UUID, set[tuple[str, str]]] = defaultdict(set)
+    if contact_ids:
+        rows = session.execute(
+            select(ContactExternalId.contact_id, ContactExternalId.system, ContactExternalId.value).where(
+                ContactExternalId.contact_id.in_(contact_ids)
+            )
+        )
+        for contact_id, system, value in rows:
+            found[contact_id].add((system, value))
+    return found
+
+
+def account_candidates(
+    session: Session, *, ids: Iterable[str], domains: Iterable[str], names: Iterable[str]
+) -> list[AccountCandidate]:
+    """Accounts with one of these ids (leadflow or CRM), domains, or normalised names."""
+    conditions = []
+    ids = [value for value in ids if value]
+    uuids = [uuid.UUID(value) for value in ids if _is_uuid(value)]
+    if ids:
+        conditions.append(Account.external_id.in_(ids))
+    if uuids:
+        conditions.append(Account.id.in_(uuids))
+    if domains := list(domains):
+        conditions.append(Account.domain.in_(domains))
+    if names := list(names):
+        conditions.append(Account.normalised_name.in_(names))
+    if not conditions:
+        return []
+    return [
+        AccountCandidate(
+            account.id,
+            account.created_at,
+            account.external_id,
+            frozenset([account.domain] if account.domain else []),
+            account.name,
+        )
+        for account in session.scalars(select(Account).where(or_(*conditions)))
+    ]
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
+def contacts_of_account(session: Session, account_id: uuid.UUID) -> list[Contact]:
+    """The live (not merged) contacts of an account."""
+    return list(
+        session.scalars(
+            select(Contact).where(Contact.account_id == account_id, Contact.merged_into.is_(None)).order_by(Contact.id)
+        )
+    )
+
+
+def touches_of(session: Session, contact_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[ScoringTouch]]:
+    """The touches of these contacts, as the scoring rules see them, oldest first."""
+    found: dict[uuid.UUID, list[ScoringTouch]] = defaultdict(list)
+    if not contact_ids:
+        return found
+    rows = session.execute(
+        select(
+            Touch.contact_id,
+            Touch.id,
+            Touch.occurred_at,
+            Touch.touch_type,
+            Touch.channel,
+            Touch.campaign,
+            Touch.content_tags,
+        )
+        .where(Touch.contact_id.in_(contact_ids))
+        .order_by(Touch.occurred_at, Touch.id)
+    )
+    for contact_id, touch_id, occurred_at, touch_type, channel, campaign, tags in rows:
+        found[contact_id].append(
+            ScoringTouch(str(touch_id), occurred_at, touch_type, channel, campaign, tuple(tags or ()))
+        )
+    return found
+
+
+def leads_of(session: Session, contact_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Lead]:
+    """The lead rows of these contacts."""
+    if not contact_ids:
+        return {}
+    return {lead.contact_id: lead for lead in session.scalars(select(Lead).where(Lead.contact_id.in_(contact_ids)))}

@@ -1,0 +1,89 @@
+"""Rescoring every lead after a definition is published, in chunks, with progress that survives restarts."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+
+from sqlalchemy import func, select
+
+from eventlog.backends import EventLog
+from eventlog.retry import Backoff, is_transient
+from events.envelope import utc_now
+from services.lead_scoring import repository
+from services.lead_scoring.handlers import Scope, ScoringBatch, rescore_scope
+from services.lead_scoring.models import Contact, LeadDefinitionVersion, RescoreJob
+
+log = logging.getLogger(__name__)
+
+
+class Rescorer:
+    """Works through pending rescore jobs, a chunk of contacts per transaction."""
+
+    def __init__(self, event_log: EventLog, chunk: int = 200) -> None:
+        self._log = event_log
+        self._chunk = chunk
+
+    def run(self, stop: threading.Event, idle_s: float = 0.5) -> None:
+        """Rescore until `stop` is set."""
+        backoff = Backoff()
+        while not stop.is_set():
+            try:
+                worked = self.run_once()
+                backoff.reset()
+            except Exception as error:
+                if not is_transient(error):
+                    raise
+                delay = backoff.next()
+                log.warning("rescoring: transient fault, retrying in %.1fs: %s", delay, error)
+                stop.wait(delay)
+                continue
+            if not worked:
+                stop.wait(idle_s)
+
+    def run_once(self) -> bool:
+        """Rescore one chunk of the oldest unfinished job; False when there is nothing to do."""
+        with self._log.unit_of_work() as uow:
+            session = uow.session
+            job = session.scalar(
+                select(RescoreJob)
+                .where(RescoreJob.status.in_(("pending", "running")))
+                .order_by(RescoreJob.created_at)
+                .limit(1)
+                .with_for_update(skip_locked=True)
+            )
+            if job is None:
+                return False
+            in_force = session.scalar(
+                select(LeadDefinitionVersion.version).where(LeadDefinitionVersion.status == "published")
+            )
+            if job.definition_version != in_force:
+                job.status, job.finished_at = "superseded", utc_now()
+                uow.commit()
+                return True
+            if job.status == "pending":
+                job.status = "running"
+                job.total = session.scalar(select(func.count()).where(Contact.merged_into.is_(None))) or 0
+            query = select(Contact).where(Contact.merged_into.is_(None)).order_by(Contact.id).limit(self._chunk)
+            if job.cursor is not None:
+                query = query.where(Contact.id > job.cursor)
+            contacts = list(session.scalars(query))
+            if not contacts:
+                job.status, job.finished_at = "done", utc_now()
+                uow.commit()
+                log.info("rescored %s leads under definition version %s", job.done, job.definition_version)
+                return True
+            definition = repository.definition_of_version(session, job.definition_version)
+            batch = ScoringBatch(uow, definition)
+            focus: dict[int, tuple[Scope, set[uuid.UUID]]] = {}
+            for contact in contacts:
+                scope = batch.scope_of(contact)
+                focus.setdefault(id(scope), (scope, set()))[1].add(contact.id)
+            for scope, contact_ids in focus.values():
+                # Time is the publication's: a rescore is a replay of the same moment, whenever it runs.
+                rescore_scope(uow, definition, scope, job.created_at, trigger=None, focus=contact_ids)
+            job.done += len(contacts)
+            job.cursor = contacts[-1].id
+            uow.commit()
+            return True
