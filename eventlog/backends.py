@@ -61,10 +61,17 @@ class KafkaEventLog:
 
     name = "kafka"
 
-    def __init__(self, engine: Engine, bootstrap: str, consumer_config: Mapping[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        bootstrap: str,
+        consumer_config: Mapping[str, Any] | None = None,
+        topic_prefix: str = "",
+    ) -> None:
         self._session_factory = make_session_factory(engine)
         self._bootstrap = bootstrap
         self._consumer_config = dict(consumer_config or {})
+        self._prefix = topic_prefix
 
     def unit_of_work(self) -> UnitOfWork:
         """A unit of work; the relay publishes what it commits."""
@@ -72,11 +79,11 @@ class KafkaEventLog:
 
     def consumer(self, group: str, topics: Sequence[str]) -> LogConsumer:
         """A Kafka consumer in group `group`."""
-        return KafkaLogConsumer(self._bootstrap, group, topics, **self._consumer_config)
+        return KafkaLogConsumer(self._bootstrap, group, topics, topic_prefix=self._prefix, **self._consumer_config)
 
     def relay(self) -> Relay | None:
         """The relay from the outbox to Kafka."""
-        return Relay(self._session_factory, make_producer(self._bootstrap))
+        return Relay(self._session_factory, make_producer(self._bootstrap), self._prefix)
 
 
 def processor(

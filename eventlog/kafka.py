@@ -22,9 +22,13 @@ log = logging.getLogger(__name__)
 class KafkaLogConsumer:
     """A kafka-python consumer in a group; offsets are committed only after the handler's transaction."""
 
-    def __init__(self, bootstrap: str, group: str, topics: Sequence[str], **config: Any) -> None:
+    def __init__(
+        self, bootstrap: str, group: str, topics: Sequence[str], *, topic_prefix: str = "", **config: Any
+    ) -> None:
+        # Records carry the topic's name without the deployment's prefix: the rest of leadflow never sees it.
+        self._prefix = topic_prefix
         self._consumer = KafkaConsumer(
-            *topics,
+            *(topic_prefix + topic for topic in topics),
             bootstrap_servers=bootstrap,
             group_id=group,
             enable_auto_commit=False,
@@ -38,7 +42,7 @@ class KafkaLogConsumer:
         polled = self._consumer.poll(timeout_ms=int(timeout_s * 1000), max_records=max_records)
         return [
             Record(
-                tp.topic,
+                tp.topic.removeprefix(self._prefix),
                 tp.partition,
                 message.offset,
                 message.key.decode() if message.key is not None else None,
@@ -53,7 +57,9 @@ class KafkaLogConsumer:
 
     def commit(self, records: Sequence[Record]) -> None:
         """Commit the offset after the last record of each partition."""
-        offsets = {tp: OffsetAndMetadata(offset + 1, "", -1) for tp, offset in _last_offsets(records).items()}
+        offsets = {
+            tp: OffsetAndMetadata(offset + 1, "", -1) for tp, offset in _last_offsets(records, self._prefix).items()
+        }
         try:
             self._consumer.commit(offsets)
         except CommitFailedError:
@@ -64,7 +70,7 @@ class KafkaLogConsumer:
     def rewind(self, records: Sequence[Record]) -> None:
         """Seek each partition back to the first record of the failed batch."""
         assigned = self._consumer.assignment()
-        for tp, offset in _first_offsets(records).items():
+        for tp, offset in _first_offsets(records, self._prefix).items():
             if tp in assigned:
                 self._consumer.seek(tp, offset)
 
@@ -73,18 +79,18 @@ class KafkaLogConsumer:
         self._consumer.close(autocommit=False)
 
 
-def _last_offsets(records: Iterable[Record]) -> dict[TopicPartition, int]:
+def _last_offsets(records: Iterable[Record], prefix: str) -> dict[TopicPartition, int]:
     last: dict[TopicPartition, int] = {}
     for record in records:
-        tp = TopicPartition(record.topic, record.partition)
+        tp = TopicPartition(prefix + record.topic, record.partition)
         last[tp] = max(record.offset, last.get(tp, -1))
     return last
 
 
-def _first_offsets(records: Iterable[Record]) -> dict[TopicPartition, int]:
+def _first_offsets(records: Iterable[Record], prefix: str) -> dict[TopicPartition, int]:
     first: dict[TopicPartition, int] = {}
     for record in records:
-        tp = TopicPartition(record.topic, record.partition)
+        tp = TopicPartition(prefix + record.topic, record.partition)
         first[tp] = min(record.offset, first.get(tp, record.offset))
     return first
 

@@ -38,9 +38,10 @@ class Pending:
 class Relay:
     """Ships the outbox to Kafka. A crash between publish and mark publishes again: consumers dedupe by inbox."""
 
-    def __init__(self, session_factory: sessionmaker[Session], producer: KafkaProducer) -> None:
+    def __init__(self, session_factory: sessionmaker[Session], producer: KafkaProducer, topic_prefix: str = "") -> None:
         self._session_factory = session_factory
         self._producer = producer
+        self._prefix = topic_prefix
 
     def pending(self, limit: int = 1000) -> list[Pending]:
         """The oldest unsent rows, in position order."""
@@ -63,7 +64,7 @@ class Relay:
         """Send `rows` and wait until the broker acknowledged every one."""
         futures = [
             self._producer.send(
-                row.topic,
+                self._prefix + row.topic,
                 key=row.key.encode(),
                 value=row.value,
                 headers=_headers(row),

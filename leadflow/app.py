@@ -35,9 +35,10 @@ SERVICES = {
 def open_event_log(settings: Settings, engine: Engine) -> EventLog:
     """The event log the settings name."""
     if settings.event_log == "kafka":
-        topics = [*ALL_TOPICS, *(dead_letter_topic(topic) for topic in ALL_TOPICS)]
+        prefix = settings.kafka_topic_prefix
+        topics = [prefix + topic for topic in (*ALL_TOPICS, *(dead_letter_topic(topic) for topic in ALL_TOPICS))]
         ensure_topics(settings.kafka_bootstrap, topics, settings.kafka_partitions)
-        return KafkaEventLog(engine, settings.kafka_bootstrap)
+        return KafkaEventLog(engine, settings.kafka_bootstrap, topic_prefix=prefix)
     return SqlEventLog(engine)
 
 

@@ -214,6 +214,7 @@ def on_touch_recorded(batch: ScoringBatch, event: Event[TouchRecorded]) -> None:
         return  # the same touch sent again under a new event id
     batch.touch_ids.add(data.touch_id)
     occurred_at = data.occurred_at or event.time
+    scope = batch.scope_of(contact)  # loaded before the new touch is written, which joins it below
     batch.session.add(
         Touch(
             id=data.touch_id,
@@ -231,7 +232,6 @@ def on_touch_recorded(batch: ScoringBatch, event: Event[TouchRecorded]) -> None:
     )
     if data.touch_type == "unsubscribe":
         contact.consent = "unsubscribed"
-    scope = batch.scope_of(contact)
     scope.touches.setdefault(contact.id, []).append(
         ScoringTouch(
             str(data.touch_id), occurred_at, data.touch_type, data.channel, data.campaign, tuple(data.content_tags)
