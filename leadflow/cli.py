@@ -15,6 +15,7 @@ from database import migrate
 from database.engine import make_engine
 from events.envelope import utc_now
 from leadflow.app import SERVICES, create_app, open_event_log
+from leadflow.cli_definition import definition
 from leadflow.logs import configure_logging
 from leadflow.runtime import stop_on_signals
 from leadflow.settings import Settings, get_settings
@@ -26,6 +27,7 @@ token = typer.Typer(help="API tokens.", no_args_is_help=True)
 app.add_typer(db, name="db")
 app.add_typer(contracts, name="contracts")
 app.add_typer(token, name="token")
+app.add_typer(definition, name="definition")
 
 REPO = Path(__file__).resolve().parent.parent
 log = logging.getLogger("leadflow")

@@ -1,0 +1,201 @@
+"""`leadflow definition ...`: marketing ops and sales ops work on the lead definition from a terminal.
+
+The commands call the lead-definition API (LEADFLOW_API_URL, with the bearer token in LEADFLOW_TOKEN), so the
+same roles and rules apply as over HTTP.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import httpx
+import typer
+import yaml
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+definition = typer.Typer(help="The lead definition marketing and sales agree on.", no_args_is_help=True)
+console = Console()
+
+ApiUrl = Annotated[str, typer.Option(envvar="LEADFLOW_API_URL", help="The leadflow API.")]
+Token = Annotated[str, typer.Option(envvar="LEADFLOW_TOKEN", help="Your bearer token (leadflow token issue).")]
+
+
+class Api:
+    """A small client of the lead-definition API that turns problems into readable errors."""
+
+    def __init__(self, url: str, token: str) -> None:
+        self._client = httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=60)
+
+    def call(self, method: str, path: str, **kwargs: Any) -> Any:
+        """Call the API; a problem+json answer ends the command with its detail."""
+        try:
+            response = self._client.request(method, path, **kwargs)
+        except httpx.HTTPError as error:
+            raise typer.BadParameter(f"cannot reach the API at {self._client.base_url}: {error}") from None
+        if response.is_error:
+            body = response.json() if response.headers.get("content-type", "").endswith("json") else {}
+            console.print(
+                f"[red]{response.status_code} {body.get('title', response.reason_phrase)}[/red]: "
+                f"{body.get('detail', response.text)}"
+            )
+            for item in body.get("errors", [])[1:]:
+                console.print(f"  - {item.get('message') or item}")
+            raise typer.Exit(1)
+        return response.json()
+
+
+def _api(url: str, token: str) -> Api:
+    return Api(url, token)
+
+
+def _document(path: Path) -> dict[str, Any]:
+    text = path.read_text()
+    loaded = yaml.safe_load(text) if path.suffix in (".yaml", ".yml") else json.loads(text)
+    if not isinstance(loaded, dict):
+        raise typer.BadParameter(f"{path} does not hold a definition document", param_hint="FILE")
+    return loaded
+
+
+def _show(row: dict[str, Any]) -> None:
+    approvals = ", ".join(
+        f"{side}: {given['by']} (rev {given['revision']})" if given else f"{side}: missing"
+        for side, given in row["approvals"].items()
+    )
+    version = f"v{row['version']}" if row["version"] else "draft"
+    console.print(f"[bold]{row['name']}[/bold] {version} [{row['status']}] id={row['id']} revision={row['revision']}")
+    console.print(f"  approvals: {approvals}")
+
+
+@definition.command("list")
+def list_definitions(api_url: ApiUrl = "http://127.0.0.1:8000", token: Token = "") -> None:
+    """Drafts and versions, newest first, with who approved and published what."""
+    table = Table("version", "status", "name", "revision", "approvals", "published", "id")
+    for row in _api(api_url, token).call("GET", "/v1/definitions"):
+        approved = [side for side, given in row["approvals"].items() if given]
+        table.add_row(
+            str(row["version"] or "-"),
+            row["status"],
+            row["name"],
+            str(row["revision"]),
+            ", ".join(approved) or "-",
+            f"{row['published_at'] or '-'} {row['published_by'] or ''}",
+            row["id"],
+        )
+    console.print(table)
+
+
+@definition.command("show")
+def show(definition_id: str, api_url: ApiUrl = "http://127.0.0.1:8000", token: Token = "") -> None:
+    """One definition with its history (and its document with --json)."""
+    row = _api(api_url, token).call("GET", f"/v1/definitions/{definition_id}")
+    _show(row)
+    for entry in row["history"]:
+        console.print(
+            f"  {entry['at']} {entry['action']:<20} {entry['actor']} ({entry['role']}) rev {entry['revision']}"
+        )
+
+
+@definition.command("draft")
+def draft(file: Path, api_url: ApiUrl = "http://127.0.0.1:8000", token: Token = "") -> None:
+    """Start a draft from a YAML or JSON file (validated: each problem names the rule and the field)."""
+    _show(_api(api_url, token).call("POST", "/v1/definitions", json={"document": _document(file)}))
+
+
+@definition.command("edit")
+def edit(definition_id: str, file: Path, api_url: ApiUrl = "http://127.0.0.1:8000", token: Token = "") -> None:
+    """Replace a draft's document: a new revision, and both approvals are cleared."""
+    _show(_api(api_url, token).call("PUT", f"/v1/definitions/{definition_id}", json={"document": _document(file)}))
+
+
+@definition.command("diff")
+def diff(definition_id: str, api_url: ApiUrl = "http://127.0.0.1:8000", token: Token = "") -> None:
+    """What a draft changes against the version in force."""
+    result = _api(api_url, token).call("GET", f"/v1/definitions/{definition_id}/diff")
+    console.print(f"against version {result['against_version'] or '(none published)'}:")
+    for change in result["changes"]:
+        console.print(f"  {change['change']:<8} {change['path']}: {change['old']!r} -> {change['new']!r}")
+
+
+@definition.command("approve")
+def approve(
+    definition_id: str,
+    revision: Annotated[int, typer.Option(help="The revision you reviewed.")],
+    api_url: ApiUrl = "http://127.0.0.1:8000",
+    token: Token = "",
+) -> None:
+    """Approve a draft's revision for your side (your token's role: marketing_ops or sales_ops)."""
+    body = {"revision": revision}
+    _show(_api(api_url, token).call("POST", f"/v1/definitions/{definition_id}/approvals", json=body))
+
+
+@definition.command("publish")
+def publish(
+    definition_id: str,
+    note: Annotated[str | None, typer.Option(help="Why this version.")] = None,
+    wait: Annotated[bool, typer.Option(help="Follow the rescoring of every lead.")] = True,
+    api_url: ApiUrl = "http://127.0.0.1:8000",
+    token: Token = "",
+) -> None:
+    """Publish a draft both sides approved; every lead is then rescored (followed with a progress bar)."""
+    api = _api(api_url, token)
+    row = api.call("POST", f"/v1/definitions/{definition_id}/publish", json={"change_note": note})
+    _show(row)
+    if wait:
+        _follow_rescore(api, row["version"])
+
+
+@definition.command("rollback")
+def rollback(
+    version: int,
+    note: Annotated[str | None, typer.Option(help="Why.")] = None,
+    wait: Annotated[bool, typer.Option(help="Follow the rescoring of every lead.")] = True,
+    api_url: ApiUrl = "http://127.0.0.1:8000",
+    token: Token = "",
+) -> None:
+    """Put an earlier version back in force, as a new version."""
+    api = _api(api_url, token)
+    row = api.call("POST", "/v1/definitions/rollback", json={"version": version, "change_note": note})
+    _show(row)
+    if wait:
+        _follow_rescore(api, row["version"])
+
+
+@definition.command("rescores")
+def rescores(api_url: ApiUrl = "http://127.0.0.1:8000", token: Token = "") -> None:
+    """Rescoring runs after each publication, with their progress."""
+    table = Table("version", "status", "done", "total", "started", "finished")
+    for job in _api(api_url, token).call("GET", "/v1/definitions/rescores"):
+        table.add_row(
+            str(job["definition_version"]),
+            job["status"],
+            str(job["done"]),
+            str(job["total"]),
+            job["created_at"],
+            job["finished_at"] or "-",
+        )
+    console.print(table)
+
+
+def _follow_rescore(api: Api, version: int) -> None:
+    columns = (
+        TextColumn("rescoring under v{task.fields[version]}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=console) as progress:
+        task = progress.add_task("rescore", total=None, version=version)
+        while True:
+            jobs = [job for job in api.call("GET", "/v1/definitions/rescores") if job["definition_version"] == version]
+            job = jobs[0] if jobs else None
+            if job is not None:
+                progress.update(task, total=job["total"] or None, completed=job["done"])
+                if job["status"] in ("done", "failed", "superseded"):
+                    break
+            time.sleep(0.5)
+    console.print(f"rescoring {job['status']}: {job['done']} leads")

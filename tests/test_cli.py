@@ -1,0 +1,90 @@
+"""`leadflow up` as a new user starts it, and the `leadflow definition` commands against it."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from auth.tokens import issue_token
+
+ROOT = Path(__file__).resolve().parent.parent
+LEADFLOW = str(Path(sys.executable).parent / "leadflow")
+SECRET = "cli-test-secret"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def running_up(tmp_path: Path) -> Iterator[str]:
+    """`leadflow up` in its own process, on a fresh SQLite file; yields its URL."""
+    port = _free_port()
+    env = {**os.environ, "LEADFLOW_DATABASE_URL": f"sqlite:///{tmp_path / 'up.db'}", "LEADFLOW_SECRET_KEY": SECRET}
+    process = subprocess.Popen(
+        [LEADFLOW, "up", "--port", str(port)], cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
+    url = f"http://127.0.0.1:{port}"
+    started = time.monotonic()
+    try:
+        while True:
+            try:
+                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert process.poll() is None, process.stdout.read().decode() if process.stdout else "exited"
+            assert time.monotonic() - started < 60, "leadflow up did not answer /health"
+            time.sleep(0.1)
+        print(f"leadflow up answered /health after {time.monotonic() - started:.1f}s")
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def _cli(url: str, role: str, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "LEADFLOW_API_URL": url, "LEADFLOW_TOKEN": issue_token(SECRET, f"cli-{role}", role)}
+    return subprocess.run([LEADFLOW, *args], env=env, capture_output=True, text=True, timeout=120, check=False)
+
+
+def test_leadflow_up_serves_health_ready_metrics_and_docs(running_up: str) -> None:
+    assert httpx.get(f"{running_up}/ready").json() == {"status": "ready"}
+    assert "leadflow_events_handled_total" in httpx.get(f"{running_up}/metrics").text
+    assert httpx.get(f"{running_up}/openapi.json").json()["info"]["title"] == "leadflow"
+    unauthorised = httpx.get(f"{running_up}/v1/definitions")
+    assert unauthorised.status_code == 401
+    assert unauthorised.headers["content-type"] == "application/problem+json"
+
+
+def test_definition_commands_draft_approve_publish_and_follow_the_rescore(running_up: str) -> None:
+    example = str(ROOT / "config/lead_definition.example.yaml")
+    drafted = _cli(running_up, "marketing_ops", "definition", "draft", example)
+    assert drafted.returncode == 0, drafted.stdout + drafted.stderr
+    definition_id = re.search(r"id=([0-9a-f-]{36})", drafted.stdout)[1]  # type: ignore[index]
+
+    refused = _cli(running_up, "sales_ops", "definition", "publish", definition_id)
+    assert refused.returncode == 1
+    assert "409" in refused.stdout
+    assert "marketing (marketing_ops), sales (sales_ops)" in " ".join(refused.stdout.split())
+
+    for role in ("marketing_ops", "sales_ops"):
+        approved = _cli(running_up, role, "definition", "approve", definition_id, "--revision", "1")
+        assert approved.returncode == 0, approved.stdout
+    published = _cli(running_up, "sales_ops", "definition", "publish", definition_id, "--note", "first agreement")
+    assert published.returncode == 0, published.stdout
+    assert "rescoring done" in published.stdout
+
+    listed = _cli(running_up, "manager", "definition", "list")
+    assert "published" in listed.stdout
