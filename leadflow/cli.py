@@ -111,9 +111,9 @@ def db_current() -> None:
 @contracts.command("export")
 def contracts_export(root: Annotated[Path, typer.Option(help="Repository root.")] = REPO) -> None:
     """Regenerate contracts/ from the models in code."""
-    from events.contracts import export_contracts
+    from leadflow.contracts import export_all
 
-    for path in export_contracts(root):
+    for path in export_all(root):
         typer.echo(str(path.relative_to(root)))
 
 

@@ -11,7 +11,6 @@ import yaml
 from jsonschema import Draft202012Validator
 
 from events import topics
-from events.contracts import export_contracts
 from events.registry import (
     MALFORMED,
     REGISTRY,
@@ -22,6 +21,7 @@ from events.registry import (
     encode,
     new_event,
 )
+from leadflow.contracts import export_all
 
 ROOT = Path(__file__).resolve().parents[1]
 CONTRACTS = ROOT / "contracts"
@@ -43,7 +43,7 @@ def _schema(name: str) -> dict[str, Any]:
 def regenerated(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
     """The contracts export writes today, by path relative to the repo root."""
     root = tmp_path_factory.mktemp("repo")
-    return {path.relative_to(root).as_posix(): path.read_bytes() for path in export_contracts(root)}
+    return {path.relative_to(root).as_posix(): path.read_bytes() for path in export_all(root)}
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +69,7 @@ def test_no_committed_schema_lacks_a_registered_event_type(regenerated: dict[str
 
 
 def test_export_is_deterministic(tmp_path: Path, regenerated: dict[str, bytes]) -> None:
-    again = {path.relative_to(tmp_path).as_posix(): path.read_bytes() for path in export_contracts(tmp_path)}
+    again = {path.relative_to(tmp_path).as_posix(): path.read_bytes() for path in export_all(tmp_path)}
     assert again == regenerated
 
 

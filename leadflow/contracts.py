@@ -1,0 +1,39 @@
+"""Everything in contracts/ that is generated from code: event schemas, AsyncAPI, the lead definition's
+JSON Schema for editors, and the OpenAPI document of the HTTP API."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from events.contracts import export_contracts
+
+
+def _json_text(document: dict[str, Any]) -> str:
+    return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def export_all(root: Path) -> list[Path]:
+    """Write every generated contract under `root`/contracts; return the files written."""
+    from leadflow.app import create_app
+    from leadflow.settings import Settings
+    from services.lead_scoring.definition import definition_json_schema
+
+    written = export_contracts(root)
+    contracts = root / "contracts"
+    schema = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "contracts/lead_definition.schema.json",
+        **definition_json_schema(),
+    }
+    written.append(_write(contracts / "lead_definition.schema.json", _json_text(schema)))
+    openapi = create_app(Settings(database_url="sqlite://")).openapi()
+    written.append(_write(contracts / "openapi" / "leadflow.json", _json_text(openapi)))
+    return written
+
+
+def _write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
