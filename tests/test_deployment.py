@@ -62,3 +62,9 @@ def test_table_names_are_unique_across_owners_because_sqlite_has_one_namespace()
         for table in metadata.tables.values()
     ]
     assert len(names) == len(set(names)), sorted(names)
+
+
+def test_readme_documents_every_setting() -> None:
+    readme = (ROOT / "README.md").read_text()
+    missing = [f"LEADFLOW_{name.upper()}" for name in Settings.model_fields if f"`LEADFLOW_{name.upper()}`" not in readme]
+    assert not missing, f"add to the README's configuration table: {missing}"

@@ -60,6 +60,40 @@ class ScoringBatch:
     definition: LeadDefinition | None
     scopes: dict[tuple[str, uuid.UUID], Scope] = field(default_factory=dict)
     touch_ids: set[uuid.UUID] = field(default_factory=set)
+    # Contacts of this batch by normalised email, each with its account settled: no query needed for them.
+    known: dict[str, Contact] = field(default_factory=dict)
+
+    def prefetch(self, events: Sequence[Event[Any]]) -> None:
+        """Load in a few queries what the batch's touches need: their contacts, accounts and touch history."""
+        touches = [event.data for event in events if isinstance(event.data, TouchRecorded)]
+        self.touch_ids |= repository.existing_touch_ids(self.session, [touch.touch_id for touch in touches])
+        emails = {normalise_email(touch.contact.email) for touch in touches if touch.contact.email}
+        contacts = repository.contacts_by_email(self.session, emails)
+        self.known.update({contact.email: contact for contact in contacts if contact.email and contact.account_id})
+        self.load_accounts({contact.account_id for contact in contacts if contact.account_id})
+
+    def load_accounts(self, account_ids: set[uuid.UUID]) -> None:
+        """Load the scopes of these accounts in four queries, however many there are."""
+        account_ids -= {account_id for kind, account_id in self.scopes if kind == "account"}
+        members = repository.contacts_of_accounts(self.session, account_ids)
+        ids = [member.id for accounts_members in members.values() for member in accounts_members]
+        history, leads = repository.touches_of(self.session, ids), repository.leads_of(self.session, ids)
+        for account in repository.accounts(self.session, account_ids):
+            scope_contacts = members.get(account.id, [])
+            self.scopes[("account", account.id)] = Scope(
+                account,
+                scope_contacts,
+                {contact.id: history.get(contact.id, []) for contact in scope_contacts},
+                {contact.id: leads[contact.id] for contact in scope_contacts if contact.id in leads},
+            )
+
+    def contact_of(self, identity: ContactIdentity, now: datetime) -> Contact:
+        """The contact behind a touch's identity: from the batch's prefetch when the email says it all."""
+        email = normalise_email(identity.email) if identity.email else None
+        quiet = not external_id_pairs(identity.external_ids)
+        if email and quiet and (contact := self.known.get(email)) is not None:
+            return contact
+        return resolve_contact(self.session, identity, now)
 
     @property
     def session(self) -> Any:
@@ -209,8 +243,8 @@ def store_lead(
 def on_touch_recorded(batch: ScoringBatch, event: Event[TouchRecorded]) -> None:
     """A touch: match it to its contact and account, keep it, and rescore the account."""
     data = event.data
-    contact = resolve_contact(batch.session, data.contact, event.time)
-    if data.touch_id in batch.touch_ids or batch.session.get(Touch, data.touch_id) is not None:
+    contact = batch.contact_of(data.contact, event.time)
+    if data.touch_id in batch.touch_ids:
         return  # the same touch sent again under a new event id
     batch.touch_ids.add(data.touch_id)
     occurred_at = data.occurred_at or event.time
@@ -325,6 +359,7 @@ _BY_TYPE: dict[type[Any], Callable[[ScoringBatch, Event[Any]], None]] = {
 def handle_batch(events: Sequence[Event[Any]], uow: UnitOfWork) -> None:
     """Apply a batch of events in log order."""
     batch = ScoringBatch(uow, repository.published(uow.session))
+    batch.prefetch(events)
     for event in events:
         _BY_TYPE[type(event.data)](batch, event)
 

@@ -101,7 +101,8 @@ class Lead(Base):
     definition_version: Mapped[int]
     qualification_cycle: Mapped[int] = mapped_column(default=0)
     reason: Mapped[str | None] = mapped_column(String(64))
-    explanation: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # Read by the explanation API only: not loaded with the lead (it is the biggest column by far).
+    explanation: Mapped[dict[str, Any]] = mapped_column(default=dict, deferred=True)
     scored_at: Mapped[datetime]
     mql_at: Mapped[datetime | None]
     cycle_started_at: Mapped[datetime | None] = mapped_column(comment="Hand-raises before it belong to a past cycle.")

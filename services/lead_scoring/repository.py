@@ -181,3 +181,39 @@ def leads_of(session: Session, contact_ids: Sequence[uuid.UUID]) -> dict[uuid.UU
     if not contact_ids:
         return {}
     return {lead.contact_id: lead for lead in session.scalars(select(Lead).where(Lead.contact_id.in_(contact_ids)))}
+
+
+def existing_touch_ids(session: Session, touch_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+    """Which of these touches are stored already."""
+    if not touch_ids:
+        return set()
+    return set(session.scalars(select(Touch.id).where(Touch.id.in_(touch_ids))))
+
+
+def contacts_by_email(session: Session, emails: Collection[str]) -> list[Contact]:
+    """Live contacts with these normalised emails."""
+    if not emails:
+        return []
+    return list(session.scalars(select(Contact).where(Contact.email.in_(emails), Contact.merged_into.is_(None))))
+
+
+def contacts_of_accounts(session: Session, account_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, list[Contact]]:
+    """The live contacts of these accounts, by account."""
+    found: dict[uuid.UUID, list[Contact]] = defaultdict(list)
+    if account_ids:
+        query = (
+            select(Contact)
+            .where(Contact.account_id.in_(account_ids), Contact.merged_into.is_(None))
+            .order_by(Contact.id)
+        )
+        for contact in session.scalars(query):
+            assert contact.account_id is not None
+            found[contact.account_id].append(contact)
+    return found
+
+
+def accounts(session: Session, account_ids: Collection[uuid.UUID]) -> list[Account]:
+    """These accounts."""
+    if not account_ids:
+        return []
+    return list(session.scalars(select(Account).where(Account.id.in_(account_ids))))

@@ -76,6 +76,7 @@ class Rescorer:
                 return True
             definition = repository.definition_of_version(session, job.definition_version)
             batch = ScoringBatch(uow, definition)
+            batch.load_accounts({contact.account_id for contact in contacts if contact.account_id})
             focus: dict[int, tuple[Scope, set[uuid.UUID]]] = {}
             for contact in contacts:
                 scope = batch.scope_of(contact)
