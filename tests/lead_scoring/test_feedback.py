@@ -153,6 +153,7 @@ def test_a_logged_decision_maker_completes_the_buying_committee(world: World) ->
         touched(LEE, 2, "content_download", content_tags=["whitepaper"]),
         touched(LEE, 3, "pricing_page_view"),
         touched(LEE, 4, "webinar_attended"),
+        touched(LEE, 5, "pricing_page_view"),  # 60 points: decay over the next minutes keeps it above 50
     )
     assert world.lead(LEE).stage == "engaged"
     assert any("buying committee not met" in unmet for unmet in _explanation(world, LEE)["unmet_criteria"])
