@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -12,6 +11,8 @@ import yaml
 from sqlalchemy import Engine, select
 
 from auth.tokens import Principal
+from eventlog.backends import SqlEventLog
+from eventlog.models import OutboxRecord
 from events.catalog import (
     AccountInsightLogged,
     ContactErased,
@@ -21,8 +22,6 @@ from events.catalog import (
 )
 from events.catalog.common import AccountHint, ContactIdentity, ContactTraits, Recycle
 from events.registry import Event, decode, new_event
-from eventlog.backends import SqlEventLog
-from eventlog.models import OutboxRecord
 from services.lead_scoring import definitions
 from services.lead_scoring.accounts import NAMESPACE
 from services.lead_scoring.handlers import handle_batch
@@ -71,9 +70,9 @@ class World:
 
 
 @pytest.fixture
-def world(sqlite_engine: Engine) -> Iterator[World]:
+def world(sqlite_engine: Engine) -> World:
     """A published definition, nothing else yet."""
-    yield World(sqlite_engine)
+    return World(sqlite_engine)
 
 
 def identified(email: str, minutes: int, **traits: Any) -> Event[ContactIdentified]:
