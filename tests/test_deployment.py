@@ -66,5 +66,7 @@ def test_table_names_are_unique_across_owners_because_sqlite_has_one_namespace()
 
 def test_readme_documents_every_setting() -> None:
     readme = (ROOT / "README.md").read_text()
-    missing = [f"LEADFLOW_{name.upper()}" for name in Settings.model_fields if f"`LEADFLOW_{name.upper()}`" not in readme]
+    missing = [
+        f"LEADFLOW_{name.upper()}" for name in Settings.model_fields if f"`LEADFLOW_{name.upper()}`" not in readme
+    ]
     assert not missing, f"add to the README's configuration table: {missing}"

@@ -16,8 +16,8 @@ How the numbers are made, so that anyone can recompute them by hand:
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Literal
 
@@ -142,6 +142,9 @@ class EngagementLedger:
     rules: tuple[_RuleView, ...]
     touches: tuple[Touch, ...] = ()
     counted: tuple[CountedTouch, ...] = ()
+    # Which rules a touch of a given kind matches, shared by every ledger of the definition: a replay of
+    # a million touches sees a few hundred kinds of touch, and matching them costs more than the rest.
+    matching: dict[tuple[object, ...], tuple[_RuleView, ...]] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def start(cls, definition: LeadDefinition) -> EngagementLedger:
@@ -177,29 +180,51 @@ class EngagementLedger:
     def _append(self, touches: list[Touch]) -> EngagementLedger:
         counted = list(self.counted)
         for touch in touches:
+            for view in self._rules_matching(touch):
+                points = view.rule.points
+                if view.rule.cap is not None:
+                    points = _within_cap(view.rule, touch, counted)
+                counted.append(CountedTouch(view.rule.id, touch, view.rule.points, points))
+        return replace(self, touches=(*self.touches, *touches), counted=tuple(counted))
+
+    def _rules_matching(self, touch: Touch) -> tuple[_RuleView, ...]:
+        kind = (touch.touch_type, touch.channel, touch.campaign, touch.content_tags)
+        views = self.matching.get(kind)
+        if views is None:
             folded = (
                 touch.touch_type.casefold(),
                 _fold(touch.channel),
                 _fold(touch.campaign),
                 frozenset(tag.casefold() for tag in touch.content_tags),
             )
-            for view in self.rules:
-                if view.matches(*folded):
-                    points = view.rule.points
-                    if view.rule.cap is not None:
-                        points = _within_cap(view.rule, touch, counted)
-                    counted.append(CountedTouch(view.rule.id, touch, view.rule.points, points))
-        return replace(self, touches=(*self.touches, *touches), counted=tuple(counted))
+            views = tuple(view for view in self.rules if view.matches(*folded))
+            if len(self.matching) >= 100_000:
+                self.matching.clear()  # free-text campaigns or tags: keep the memory bounded
+            self.matching[kind] = views
+        return views
 
-    def score_at(self, now: datetime) -> EngagementResult:
-        """The engagement score at `now`: touches up to `now`, decayed to `now`."""
+    def half_lives(self) -> Mapping[str, float | None]:
+        """The half-life in days of each engagement rule, by rule id; None where the points never fade."""
+        return {view.rule.id: view.half_life_days for view in self.rules}
+
+    def _decayed(self, now: datetime) -> Iterator[tuple[CountedTouch, float]]:
+        # The one place decay is applied, so that score_at and score_only_at cannot disagree.
         require_aware(now, "now")
-        half_lives: Mapping[str, float | None] = {view.rule.id: view.half_life_days for view in self.rules}
-        hits = []
+        half_lives = self.half_lives()
         for entry in self.counted:
             if entry.touch.occurred_at > now:
                 break  # counted is in scoring order
-            factor = decay_factor(half_lives[entry.rule_id], now - entry.touch.occurred_at)
+            yield entry, decay_factor(half_lives[entry.rule_id], now - entry.touch.occurred_at)
+
+    def score_only_at(self, now: datetime) -> float:
+        """`score_at(now).score` without the hits: the same sum and rounding, for replays that need the number."""
+        terms = [entry.counted_points * factor for entry, factor in self._decayed(now)]
+        return round(math.fsum(terms), 2) + 0.0
+
+    def score_at(self, now: datetime) -> EngagementResult:
+        """The engagement score at `now`: touches up to `now`, decayed to `now`."""
+        hits = []
+        for entry, factor in self._decayed(now):
             hits.append(
                 EngagementHit(
                     rule_id=entry.rule_id,

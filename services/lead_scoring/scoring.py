@@ -211,17 +211,29 @@ def score_contact(
     consent: Consent,
     now: datetime,
     cycle_started_at: datetime | None = None,
+    detail: bool = True,
+    fit: FitResult | None = None,
+    disqualifiers: tuple[DisqualifierHit, ...] | None = None,
 ) -> ContactScore:
-    """Score one contact at `now`; hand-raises at or before `cycle_started_at` (a past cycle) do not count."""
+    """Score one contact at `now`; hand-raises at or before `cycle_started_at` (a past cycle) do not count.
+
+    For replays, which score the same contact at many moments: `detail=False` leaves out the engagement hits
+    (the score is the same), and `fit` and `disqualifiers` pass what `score_fit` and `check_disqualifiers`
+    gave for these same attributes and consent (they depend on nothing else).
+    """
     require_aware(now, "now")
     ledger = touches if isinstance(touches, EngagementLedger) else EngagementLedger.start(definition).extend(touches)
-    fit = score_fit(definition, contact, account)
+    if fit is None:
+        fit = score_fit(definition, contact, account)
+    if disqualifiers is None:
+        disqualifiers = check_disqualifiers(definition, contact, account, consent)
+    engagement = ledger.score_at(now) if detail else EngagementResult(score=ledger.score_only_at(now), hits=())
     return ContactScore(
         definition_version=definition.version,
         scored_at=now,
         fit=fit,
-        engagement=ledger.score_at(now),
-        disqualifiers=check_disqualifiers(definition, contact, account, consent),
+        engagement=engagement,
+        disqualifiers=disqualifiers,
         hand_raisers=find_hand_raisers(definition, ledger.touches, fit.grade, now, cycle_started_at),
     )
 
@@ -237,11 +249,21 @@ def roll_up_account(
     roles_by_contact: Mapping[str, str | None],
 ) -> AccountScore:
     """Combine an account's contacts (by contact id); disqualified contacts count for nothing."""
-    eligible = {contact_id: score for contact_id, score in contact_scores.items() if not score.disqualifiers}
-    engagement = sorted((score.engagement.score for score in eligible.values()), reverse=True)
+    eligible = {
+        contact_id: score.engagement.score for contact_id, score in contact_scores.items() if not score.disqualifiers
+    }
+    return roll_up_engagement(definition, eligible, roles_by_contact)
+
+
+def roll_up_engagement(
+    definition: LeadDefinition, engagement_scores: Mapping[str, float], roles_by_contact: Mapping[str, str | None]
+) -> AccountScore:
+    """Combine the engagement scores of an account's contacts that are not disqualified (by contact id)."""
+    engagement = sorted(engagement_scores.values(), reverse=True)
     roll_up = definition.account.roll_up
     counted = engagement[: roll_up.n] if roll_up.method == "sum_top_n" else engagement[:1]
-    engaged = sorted(contact_id for contact_id, score in eligible.items() if is_engaged(definition, score))
+    threshold = definition.engaged.min_engagement_score
+    engaged = sorted(contact_id for contact_id, score in engagement_scores.items() if score >= threshold)
     covered = sorted({role for contact_id in engaged if (role := roles_by_contact.get(contact_id))})
     committee = definition.account.committee
     missing = tuple(role for role in committee.required_roles if role not in covered)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -12,7 +13,7 @@ from sqlalchemy import select
 from database import migrate
 from database.engine import make_engine
 from eventlog.models import OutboxRecord
-from events.registry import decode
+from events.registry import Event, decode
 from services.lead_scoring.models import Lead
 from tests.lead_scoring.test_feedback import DANA, LEE, World, identified, touched
 
@@ -27,7 +28,7 @@ steps = st.lists(
 )
 
 
-def _run(events, batch_sizes: int) -> tuple[list[tuple], list[tuple]]:
+def _run(events, batch_sizes: int) -> tuple[list[Any], list[Any]]:
     with tempfile.TemporaryDirectory() as folder:
         engine = make_engine(f"sqlite:///{Path(folder) / 'replay.db'}")
         migrate.upgrade(engine)
@@ -59,7 +60,7 @@ def _run(events, batch_sizes: int) -> tuple[list[tuple], list[tuple]]:
 @given(steps=steps, batch_size=st.integers(min_value=2, max_value=8))
 def test_handling_one_by_one_or_in_batches_gives_the_same_leads_and_events(steps, batch_size) -> None:
     ordered = sorted(steps, key=lambda step: step[2])
-    events = [identified(DANA, 0), identified(LEE, 0)]
+    events: list[Event[Any]] = [identified(DANA, 0), identified(LEE, 0)]
     events += [touched(email, minutes, touch_type) for email, touch_type, minutes in ordered]
 
     live = _run(events, 1)
