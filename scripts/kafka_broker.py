@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import fcntl
 import hashlib
 import json
 import os
@@ -27,9 +26,13 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import NoReturn
+
+# provision_common sits next to this file: importable however this module is run or imported.
+if str(Path(__file__).resolve().parent) not in sys.path:
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+import provision_common as common
 
 REPO = Path(__file__).resolve().parent.parent
 CONF_DIR = REPO / "scripts" / "kafka"
@@ -53,35 +56,13 @@ STOP_TIMEOUT_S = 30
 CANDIDATES = [("kafka4", "4.3.1"), ("kafka3", "3.9.1")]
 JVM_OPTS = ["-Xms512m", "-Xmx512m", "-XX:+UseG1GC", "-XX:+ExitOnOutOfMemoryError", "-Djava.awt.headless=true"]
 
-
-def log(msg: str) -> None:
-    """Progress message for humans: stderr, so stdout stays machine-readable."""
-    print(f"[kafka] {msg}", file=sys.stderr, flush=True)
+LOGGER = common.Logger("kafka")
+log = LOGGER.log
 
 
 def die(msg: str) -> NoReturn:
-    """Print an error to stderr and exit non-zero."""
-    log(f"ERROR: {msg}")
-    sys.exit(1)
-
-
-@contextlib.contextmanager
-def file_lock(path: Path) -> Iterator[None]:
-    """Hold an exclusive lock so parallel start/stop calls do not race each other."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        yield
-
-
-def apt_install(package: str) -> None:
-    """Install a Debian package (root only), for fresh CI machines."""
-    if os.geteuid() != 0 or not shutil.which("apt-get"):
-        die(f"'{package}' is missing; install it (e.g. apt-get install {package}) and retry")
-    log(f"installing {package} with apt-get")
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    subprocess.run(["apt-get", "update", "-q"], stdout=sys.stderr, env=env, check=True)
-    subprocess.run(["apt-get", "install", "-y", "-q", package], stdout=sys.stderr, env=env, check=True)
+    """LOGGER.die as a function of this module, so linters see that callers such as ensure_jars end there."""
+    LOGGER.die(msg)
 
 
 def which_or_install(tool: str, package: str) -> str:
@@ -92,7 +73,7 @@ def which_or_install(tool: str, package: str) -> str:
             return str(candidate)
     found = shutil.which(tool)
     if not found:
-        apt_install(package)
+        common.apt_install(LOGGER, package)
         found = shutil.which(tool)
     if not found:
         die(f"'{tool}' not found even after installing {package}")
@@ -111,11 +92,7 @@ def pom_digest() -> str:
 
 def read_stamp() -> dict[str, str] | None:
     """What the last successful fetch installed into .kafka/lib, or None."""
-    try:
-        stamp: dict[str, str] = json.loads(STAMP.read_text())
-    except (OSError, ValueError):
-        return None
-    return stamp
+    return common.read_json(STAMP)
 
 
 def candidates() -> list[tuple[str, str]]:
@@ -170,7 +147,7 @@ def ensure_jars() -> dict[str, str]:
     """Make sure .kafka/lib holds the broker jars; skip Maven entirely when it already does."""
     if stamp := current_stamp():
         return stamp
-    with file_lock(KAFKA_HOME / ".fetch.lock"):
+    with common.file_lock(KAFKA_HOME / ".fetch.lock"):
         if stamp := current_stamp():  # another process may have fetched while we waited
             return stamp
         for profile, version in candidates():
@@ -185,18 +162,6 @@ def ensure_jars() -> dict[str, str]:
 # ---------------------------------------------------------------------------------------------------
 
 
-def free_ports(count: int) -> list[int]:
-    """Ask the kernel for distinct free ports (all sockets open at once, so no duplicates)."""
-    socks = [socket.socket(socket.AF_INET, socket.SOCK_STREAM) for _ in range(count)]
-    try:
-        for s in socks:
-            s.bind((HOST, 0))
-        return [s.getsockname()[1] for s in socks]
-    finally:
-        for s in socks:
-            s.close()
-
-
 def port_open(port: int) -> bool:
     """True when something accepts TCP connections on HOST:port."""
     with contextlib.suppress(OSError), socket.create_connection((HOST, port), timeout=1):
@@ -204,24 +169,9 @@ def port_open(port: int) -> bool:
     return False
 
 
-def pid_alive(pid: int) -> bool:
-    """True when the process exists and is not a zombie (a non-reaping PID 1 leaves zombies around)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return True
-    return stat.rsplit(")", 1)[1].split()[0] != "Z"
-
-
 def is_our_broker(pid: int) -> bool:
     """True when pid is alive and is a kafka.Kafka JVM (guards against pid reuse)."""
-    if not pid_alive(pid):
+    if not common.pid_alive(pid):
         return False
     try:
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
@@ -252,13 +202,13 @@ def terminate(pid: int, timeout_s: float) -> None:
         os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        if not pid_alive(pid):
+        if not common.pid_alive(pid):
             return
         time.sleep(0.2)
     log(f"broker pid {pid} did not exit after {timeout_s:.0f}s; sending SIGKILL")
     with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGKILL)
-    while pid_alive(pid):
+    while common.pid_alive(pid):
         time.sleep(0.1)
 
 
@@ -393,8 +343,7 @@ def clean_state() -> None:
 
 def start() -> None:
     """Start (or reuse) the broker and print its bootstrap line on stdout."""
-    RUN_DIR.mkdir(parents=True, exist_ok=True)
-    with file_lock(RUN_DIR / ".lock"):
+    with common.file_lock(RUN_DIR / ".lock"):
         line = running_line()
         if line:
             log(f"reusing the running broker (pid {read_pid()})")
@@ -404,7 +353,7 @@ def start() -> None:
         java = which_or_install("java", "openjdk-17-jre-headless")
         jars = ensure_jars()
         major = int(jars["version"].split(".")[0])
-        port, cport = free_ports(2)
+        port, cport = common.free_ports(HOST, 2)
         DATA_DIR.mkdir(parents=True)
         PROPS_FILE.write_text(server_properties(port, cport, major))
         base_cmd = java_cmd(java, major)
@@ -414,15 +363,12 @@ def start() -> None:
         log(f"started Kafka {jars['version']} (pid {proc.pid}) on {HOST}:{port}; waiting until ready")
         wait_ready(proc, port)
         log(f"ready after {time.monotonic() - t0:.1f}s (log: {LOG_FILE})")
-        line = f"{ENV_NAME}={HOST}:{port}"
-        ENV_FILE.write_text(line + "\n")
-        print(line, flush=True)
+        common.publish_env_line(ENV_FILE, f"{ENV_NAME}={HOST}:{port}")
 
 
 def stop() -> None:
     """Stop the broker (SIGTERM, then SIGKILL after 30 s) and remove its data."""
-    RUN_DIR.mkdir(parents=True, exist_ok=True)
-    with file_lock(RUN_DIR / ".lock"):
+    with common.file_lock(RUN_DIR / ".lock"):
         pid = read_pid()
         if pid is None or not is_our_broker(pid):
             log("no broker running")
@@ -433,21 +379,8 @@ def stop() -> None:
 def status() -> int:
     """Print whether the broker runs; exit 0 if it does, 3 if not (like LSB init scripts)."""
     line = running_line()
-    if line:
-        print(f"kafka: running (pid {read_pid()}) {line}")
-        return 0
-    print("kafka: not running")
-    return 3
-
-
-def main(argv: list[str]) -> int:
-    """Dispatch the subcommand."""
-    commands = {"start": start, "stop": stop, "status": status}
-    if len(argv) != 2 or argv[1] not in commands:
-        print(__doc__, file=sys.stderr)
-        return 2
-    return commands[argv[1]]() or 0
+    return common.report_status("kafka", f"(pid {read_pid()}) {line}" if line else None)
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv))
+    sys.exit(common.run_cli(sys.argv, __doc__, {"start": start, "stop": stop, "status": status}))

@@ -15,7 +15,6 @@ Stdlib only: this runs before any virtualenv exists.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import json
 import os
@@ -23,14 +22,17 @@ import pwd
 import re
 import shlex
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
+
+# provision_common sits next to this file: importable however this module is run or imported.
+if str(Path(__file__).resolve().parent) not in sys.path:
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+import provision_common as common
 
 REPO = Path(__file__).resolve().parent.parent
 RUN_DIR = REPO / ".run" / "pg"  # root-owned bookkeeping: state.json, env, lock
@@ -55,25 +57,9 @@ SERVER_SETTINGS = [
     "max_connections=200",
 ]
 
-
-def log(msg: str) -> None:
-    """Progress message for humans: stderr, so stdout stays machine-readable."""
-    print(f"[postgres] {msg}", file=sys.stderr, flush=True)
-
-
-def die(msg: str) -> NoReturn:
-    """Print an error to stderr and exit non-zero."""
-    log(f"ERROR: {msg}")
-    sys.exit(1)
-
-
-@contextlib.contextmanager
-def file_lock(path: Path) -> Iterator[None]:
-    """Hold an exclusive lock so parallel start/stop calls do not race each other."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        yield
+LOGGER = common.Logger("postgres")
+log = LOGGER.log
+die = LOGGER.die
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -93,15 +79,13 @@ def ensure_bindir() -> Path:
     bindir = find_bindir()
     if bindir:
         return bindir
-    if os.geteuid() != 0 or not shutil.which("apt-get"):
-        die(
-            "PostgreSQL server binaries not found in /usr/lib/postgresql/*/bin; "
-            "install them (Debian/Ubuntu: sudo apt-get install postgresql) and retry"
-        )
-    log("PostgreSQL not installed; installing it with apt-get")
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    subprocess.run(["apt-get", "update", "-q"], stdout=sys.stderr, env=env, check=True)
-    subprocess.run(["apt-get", "install", "-y", "-q", "postgresql"], stdout=sys.stderr, env=env, check=True)
+    common.apt_install(
+        LOGGER,
+        "postgresql",
+        missing_msg="PostgreSQL server binaries not found in /usr/lib/postgresql/*/bin; "
+        "install them (Debian/Ubuntu: sudo apt-get install postgresql) and retry",
+        install_msg="PostgreSQL not installed; installing it with apt-get",
+    )
     bindir = find_bindir()
     if not bindir:
         die("apt-get installed postgresql but no /usr/lib/postgresql/*/bin/initdb appeared")
@@ -172,20 +156,9 @@ def pick_base_dir(user: pwd.struct_passwd) -> Path:
 # ---------------------------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    """Ask the kernel for a free TCP port on HOST."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((HOST, 0))
-        return int(s.getsockname()[1])
-
-
 def load_state() -> dict[str, Any] | None:
     """Where the last start put the cluster, or None."""
-    try:
-        state: dict[str, Any] = json.loads(STATE_FILE.read_text())
-    except (OSError, ValueError):
-        return None
-    return state
+    return common.read_json(STATE_FILE)
 
 
 def database_url(port: int) -> str:
@@ -299,28 +272,13 @@ def ensure_database(bindir: Path, port: int) -> None:
         psql(bindir, port, f'CREATE DATABASE "{DB_NAME}"')
 
 
-def pid_alive(pid: int) -> bool:
-    """True when the process exists and is not a zombie (a non-reaping PID 1 leaves zombies around)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return True
-    return stat.rsplit(")", 1)[1].split()[0] != "Z"
-
-
 def postmaster_alive(data: str) -> bool:
     """True when the postmaster recorded in data/postmaster.pid still runs."""
     try:
         pid = int(Path(data, "postmaster.pid").read_text().splitlines()[0])
     except (OSError, ValueError, IndexError):
         return False
-    return pid_alive(pid)
+    return common.pid_alive(pid)
 
 
 def stop_cluster(state: dict[str, Any]) -> None:
@@ -353,7 +311,7 @@ def start_new_cluster() -> tuple[str, int]:
     initdb(bindir, user, data)
     make_owned_dir(base / "sock", user)
     for _attempt in range(START_ATTEMPTS):
-        port = free_port()
+        port = common.free_port(HOST)
         state = {"bindir": str(bindir), "user": user.pw_name, "base": str(base), "data": str(data), "port": port}
         STATE_FILE.write_text(json.dumps(state, indent=2) + "\n")  # written first so stop can clean up
         if pg_ctl_start(bindir, user, base, port):
@@ -371,8 +329,7 @@ def start_new_cluster() -> tuple[str, int]:
 
 def start() -> None:
     """Start (or reuse) the server and print the database URL line on stdout."""
-    RUN_DIR.mkdir(parents=True, exist_ok=True)
-    with file_lock(RUN_DIR / ".lock"):
+    with common.file_lock(RUN_DIR / ".lock"):
         state = load_state()
         if state and is_running(state):
             log(f"reusing the running server on port {state['port']}")
@@ -383,14 +340,12 @@ def start() -> None:
                 stop_cluster(state)  # leftovers of a crashed or half-finished run
             forget_state()
             line, _port = start_new_cluster()
-        ENV_FILE.write_text(line + "\n")
-        print(line, flush=True)
+        common.publish_env_line(ENV_FILE, line)
 
 
 def stop() -> None:
     """Stop the server and delete its data directory."""
-    RUN_DIR.mkdir(parents=True, exist_ok=True)
-    with file_lock(RUN_DIR / ".lock"):
+    with common.file_lock(RUN_DIR / ".lock"):
         state = load_state()
         if state:
             stop_cluster(state)
@@ -404,20 +359,9 @@ def status() -> int:
     """Print whether the server runs; exit 0 if it does, 3 if not (like LSB init scripts)."""
     state = load_state()
     if state and is_running(state):
-        print(f"postgres: running on port {state['port']} {ENV_NAME}={database_url(state['port'])}")
-        return 0
-    print("postgres: not running")
-    return 3
-
-
-def main(argv: list[str]) -> int:
-    """Dispatch the subcommand."""
-    commands = {"start": start, "stop": stop, "status": status}
-    if len(argv) != 2 or argv[1] not in commands:
-        print(__doc__, file=sys.stderr)
-        return 2
-    return commands[argv[1]]() or 0
+        return common.report_status("postgres", f"on port {state['port']} {ENV_NAME}={database_url(state['port'])}")
+    return common.report_status("postgres", None)
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv))
+    sys.exit(common.run_cli(sys.argv, __doc__, {"start": start, "stop": stop, "status": status}))
