@@ -150,7 +150,7 @@ def rescore_scope(
         for contact in live
     ]
     account = account_attributes(scope.account) if scope.account else None
-    verdicts = evaluate_account(definition, account, facts, now)
+    verdicts = evaluate_account(definition, account, facts, now, detail_for=focus)
     for contact in live:
         lead = scope.leads.get(contact.id)
         transition = next_state(state_of(lead), verdicts[contact.id], has_email=contact.email is not None, now=now)
@@ -158,6 +158,8 @@ def rescore_scope(
         if not (stage_moved or (contact.id in focus and transition.changed)):
             continue
         verdict = verdicts[contact.id]
+        if contact.id not in focus:  # its explanation needs the engagement hits the quick evaluation left out
+            verdict = evaluate_account(definition, account, facts, now, detail_for={contact.id})[contact.id]
         scope.leads[contact.id] = store_lead(uow, lead, contact, transition, explain(definition, *_parts(verdict)), now)
         emit = _emitter(uow, contact, scope.account, now)
         emit(emission.lead_scored(definition, contact, scope.account, transition, verdict, trigger))

@@ -7,7 +7,7 @@ back); sales' feedback ends the qualification cycle (recycle), and a new cycle c
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -80,9 +80,18 @@ class Transition:
 
 
 def evaluate_account(
-    definition: LeadDefinition, account: Mapping[str, Any] | None, contacts: Sequence[ContactFacts], now: datetime
+    definition: LeadDefinition,
+    account: Mapping[str, Any] | None,
+    contacts: Sequence[ContactFacts],
+    now: datetime,
+    *,
+    detail_for: Collection[uuid.UUID] | None = None,
 ) -> dict[uuid.UUID, Verdict]:
-    """Score every contact of an account at `now`, roll them up, and decide each one's stage."""
+    """Score every contact of an account at `now`, roll them up, and decide each one's stage.
+
+    Contacts outside `detail_for` (when given) get the same scores without the per-touch engagement hits:
+    the roll-up needs their scores, not their explanation.
+    """
     scores = {
         facts.contact_id: score_contact(
             definition,
@@ -92,6 +101,7 @@ def evaluate_account(
             consent=facts.consent,
             now=now,
             cycle_started_at=facts.cycle_started_at,
+            detail=detail_for is None or facts.contact_id in detail_for,
         )
         for facts in contacts
     }
