@@ -7,7 +7,11 @@ same roles and rules apply as over HTTP.
 from __future__ import annotations
 
 import json
+import os
 import time
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -199,3 +203,62 @@ def _follow_rescore(api: Api, version: int) -> None:
                     break
             time.sleep(0.5)
     console.print(f"rescoring {job['status']}: {job['done']} leads")
+
+
+@definition.command("simulate")
+def simulate(
+    definition_id: str,
+    start: Annotated[datetime, typer.Option("--from", help="Report qualifications from here (UTC).")],
+    end: Annotated[datetime, typer.Option("--to", help="Replay touches before this (UTC).")],
+    segment: Annotated[str | None, typer.Option(help="Break MQLs down by this field, e.g. account.country.")] = None,
+    workers: Annotated[int, typer.Option(help="Processes to replay accounts in.")] = os.cpu_count() or 1,
+) -> None:
+    """Replay stored history through a definition and the one in force, here, on the configured database."""
+    from database.engine import make_engine, make_session_factory
+    from leadflow.settings import get_settings
+    from services.lead_scoring.api_simulation import SimulateIn, run_simulation
+
+    window = SimulateIn(start=_utc(start), end=_utc(end), segment=segment)
+    session_factory = make_session_factory(make_engine(get_settings().database_url))
+    columns = (TextColumn("replaying"), BarColumn(), MofNCompleteColumn(), TextColumn("touches"), TimeElapsedColumn())
+    with Progress(*columns, console=console) as progress, session_factory() as session:
+        task = progress.add_task("simulate", total=None)
+        result = run_simulation(
+            session,
+            uuid.UUID(definition_id),
+            window,
+            workers=workers,
+            progress=lambda done, total: progress.update(task, completed=done, total=total),
+        )
+    _report(result)
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _report(result: Any) -> None:
+    console.print(f"{result.touches:,} touches replayed in {result.seconds:.1f} s")
+    table = Table("", "draft", "in force")
+    sides = [result.draft, result.published]
+    rows: list[tuple[str, Callable[[Any], str]]] = [
+        ("definition", lambda side: f"{side.name} ({side.status} v{side.version or '-'})"),
+        ("MQLs", lambda side: f"{side.mqls:,} ({side.leads:,} leads)"),
+        ("acceptance rate", lambda side: _rate(side.quality.acceptance_rate)),
+        ("win rate", lambda side: _rate(side.quality.win_rate)),
+        ("precision", lambda side: _rate(side.quality.precision)),
+        ("recall", lambda side: _rate(side.quality.recall)),
+    ]
+    for label, value in rows:
+        table.add_row(label, *(value(side) if side else "-" for side in sides))
+    console.print(table)
+    weeks = Table("week", "draft", "in force")
+    for week in sorted(set(result.draft.per_week) | set(result.published.per_week if result.published else {})):
+        in_force = result.published.per_week.get(week, 0) if result.published else "-"
+        weeks.add_row(week, str(result.draft.per_week.get(week, 0)), str(in_force))
+    console.print(weeks)
+    console.print(f"newly qualified under the draft: {len(result.newly_qualified):,}; dropped: {len(result.dropped):,}")
+
+
+def _rate(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1%}"

@@ -13,8 +13,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+import yaml
 
 from auth.tokens import issue_token
+from tests.lead_scoring.test_journey_local import DANA, DEMO_REQUEST, IDENTIFY
 
 ROOT = Path(__file__).resolve().parent.parent
 LEADFLOW = str(Path(sys.executable).parent / "leadflow")
@@ -31,7 +33,8 @@ def _free_port() -> int:
 def running_up(tmp_path: Path) -> Iterator[str]:
     """`leadflow up` in its own process, on a fresh SQLite file; yields its URL."""
     port = _free_port()
-    env = {**os.environ, "LEADFLOW_DATABASE_URL": f"sqlite:///{tmp_path / 'up.db'}", "LEADFLOW_SECRET_KEY": SECRET}
+    os.environ["LEADFLOW_TEST_UP_DATABASE_URL"] = database_url = f"sqlite:///{tmp_path / 'up.db'}"
+    env = {**os.environ, "LEADFLOW_DATABASE_URL": database_url, "LEADFLOW_SECRET_KEY": SECRET}
     process = subprocess.Popen(
         [LEADFLOW, "up", "--port", str(port)], cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
     )
@@ -55,7 +58,13 @@ def running_up(tmp_path: Path) -> Iterator[str]:
 
 
 def _cli(url: str, role: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "LEADFLOW_API_URL": url, "LEADFLOW_TOKEN": issue_token(SECRET, f"cli-{role}", role)}
+    env = {
+        **os.environ,
+        "LEADFLOW_API_URL": url,
+        "LEADFLOW_TOKEN": issue_token(SECRET, f"cli-{role}", role),
+        "LEADFLOW_DATABASE_URL": os.environ["LEADFLOW_TEST_UP_DATABASE_URL"],
+        "COLUMNS": "200",
+    }
     return subprocess.run([LEADFLOW, *args], env=env, capture_output=True, text=True, timeout=120, check=False)
 
 
@@ -88,3 +97,43 @@ def test_definition_commands_draft_approve_publish_and_follow_the_rescore(runnin
 
     listed = _cli(running_up, "manager", "definition", "list")
     assert "published" in listed.stdout
+
+
+def test_simulate_shows_what_a_stricter_draft_would_drop(running_up: str, tmp_path: Path) -> None:
+    example = ROOT / "config/lead_definition.example.yaml"
+    drafted = _cli(running_up, "marketing_ops", "definition", "draft", str(example))
+    first = re.search(r"id=([0-9a-f-]{36})", drafted.stdout)[1]  # type: ignore[index]
+    for role in ("marketing_ops", "sales_ops"):
+        _cli(running_up, role, "definition", "approve", first, "--revision", "1")
+    assert _cli(running_up, "sales_ops", "definition", "publish", first).returncode == 0
+    automation = {"Authorization": f"Bearer {issue_token(SECRET, 'mautic', 'marketing_automation')}"}
+    for call in (IDENTIFY, DEMO_REQUEST):
+        assert httpx.post(f"{running_up}/v1/touches", json=call, headers=automation).status_code == 202
+    sales = {"Authorization": f"Bearer {issue_token(SECRET, 'sops', 'sales_ops')}"}
+    deadline = time.monotonic() + 30
+    while httpx.get(f"{running_up}/v1/leads/{DANA}", headers=sales).json().get("stage") != "mql":
+        assert time.monotonic() < deadline, "Dana never qualified"
+        time.sleep(0.2)
+    stricter = yaml.safe_load(example.read_text())
+    stricter["hand_raisers"] = []  # no fast lane: a demo request alone is not enough
+    (tmp_path / "stricter.yaml").write_text(yaml.safe_dump(stricter))
+    drafted = _cli(running_up, "marketing_ops", "definition", "draft", str(tmp_path / "stricter.yaml"))
+    draft = re.search(r"id=([0-9a-f-]{36})", drafted.stdout)[1]  # type: ignore[index]
+
+    simulated = _cli(
+        running_up,
+        "marketing_ops",
+        "definition",
+        "simulate",
+        draft,
+        "--from",
+        "2026-11-01T00:00:00",
+        "--to",
+        "2026-11-03T00:00:00",
+        "--workers",
+        "1",
+    )
+
+    assert simulated.returncode == 0, simulated.stdout + simulated.stderr
+    assert "newly qualified under the draft: 0; dropped: 1" in simulated.stdout
+    assert "2026-W45" in simulated.stdout

@@ -32,7 +32,7 @@ def require_aware(moment: datetime, name: str) -> None:
         raise ValueError(f"`{name}` must be timezone-aware (got {moment.isoformat()})")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: a replay holds a million of them
 class Touch:
     """One thing a contact did, as the engagement rules see it."""
 
@@ -52,7 +52,7 @@ class Touch:
         return (self.occurred_at, self.touch_id)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CountedTouch:
     """One engagement rule applied to one touch, with the rule's cap applied (decay comes later, at `now`)."""
 
