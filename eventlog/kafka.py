@@ -74,6 +74,10 @@ class KafkaLogConsumer:
             if tp in assigned:
                 self._consumer.seek(tp, offset)
 
+    def assignment(self) -> set[TopicPartition]:
+        """The partitions this member of the group owns now."""
+        return set(self._consumer.assignment())
+
     def close(self) -> None:
         """Leave the group without committing anything more."""
         self._consumer.close(autocommit=False)

@@ -32,7 +32,7 @@ def test_consumer_killed_mid_batch_resumes_without_loss_or_double_effect(backend
     backend.deliver()
 
     child = _child(backend, "g", "--kill-at-seq", "25", "--kill-point", kill_point)
-    assert child.wait(timeout=120) == -signal.SIGKILL
+    assert child.wait(timeout=300) == -signal.SIGKILL
     handled_before_kill = len(backend.effects("g"))
     assert 0 < handled_before_kill < 40 or kill_point == "before_offset_commit"
 

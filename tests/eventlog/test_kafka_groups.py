@@ -2,29 +2,43 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
+from typing import Any
 
 from sqlalchemy import Engine, select
 
-from tests.eventlog.harness import effect, make_harness, record_effect, touch
+from eventlog.processor import Processor
+from tests.eventlog.harness import TOUCH_RECORDED, effect, make_harness, record_effect, touch
 
 
 def test_two_consumers_in_one_group_keep_per_key_order(postgres_engine: Engine, kafka_bootstrap: str) -> None:
     harness = make_harness("kafka", postgres_engine, "", kafka_bootstrap, partitions=4)
     keys = [f"account{n}.com" for n in range(20)]
-    harness.emit(*[touch(keys[seq % 20], seq) for seq in range(400)])
-    harness.deliver()
 
     stop = threading.Event()
-    threads = []
+    threads, consumers = [], []
     for member in ("A", "B"):
-        proc = harness.processor(
-            "g", lambda event, uow, member=member: record_effect(event, uow, member), batch_size=25
+        consumer = harness.log.consumer("g", [harness.topic])
+        proc = Processor(
+            group="g",
+            consumer=consumer,
+            uow=harness.log.unit_of_work(),
+            handlers={TOUCH_RECORDED: functools.partial(_record_as, member)},
+            batch_size=25,
         )
+        consumers.append(consumer)
         threads.append(threading.Thread(target=proc.run, args=(stop,), daemon=True))
     for thread in threads:
         thread.start()
+    # Both members must own partitions before anything is published, or one could do all the work alone.
+    deadline = time.monotonic() + 90
+    while not all(consumer.assignment() for consumer in consumers):  # type: ignore[attr-defined]
+        assert time.monotonic() < deadline, "the group never gave both members partitions"
+        time.sleep(0.1)
+    harness.emit(*[touch(keys[seq % 20], seq) for seq in range(400)])
+    harness.deliver()
     deadline = time.monotonic() + 90
     try:
         while _count(postgres_engine) < 400:
@@ -46,6 +60,10 @@ def test_two_consumers_in_one_group_keep_per_key_order(postgres_engine: Engine, 
         seqs = [seq for _, effect_key, seq in rows if effect_key == key]
         assert seqs == sorted(seqs), f"{key} out of order: {seqs}"
     harness.close()
+
+
+def _record_as(member: str, event: Any, uow: Any) -> None:
+    record_effect(event, uow, member)
 
 
 def _count(engine: Engine) -> int:
