@@ -102,8 +102,17 @@ class Harness:
         """A consumer loop of `group` over this harness's topic, with the effect-recording handler."""
         chosen = handler or (lambda event, uow: record_effect(event, uow, group))
         return processor(
-            self.log, group=group, topics=[self.topic], handlers={TOUCH_RECORDED: chosen}, batch_size=batch_size
+            self.log,
+            group=self.group_id(group),
+            topics=[self.topic],
+            handlers={TOUCH_RECORDED: chosen},
+            batch_size=batch_size,
         )
+
+    def group_id(self, group: str) -> str:
+        """The consumer group's id on the shared test broker: private to this harness's topic."""
+        # A group id shared by tests would make each test's group wait for the last one's members to leave.
+        return f"{group}.{self.topic}"
 
     def effects(self, group: str) -> list[tuple[str, int]]:
         """(account key, seq) of every effect of `group`, in the order they happened."""

@@ -20,9 +20,9 @@ def test_two_consumers_in_one_group_keep_per_key_order(postgres_engine: Engine, 
     stop = threading.Event()
     threads, consumers = [], []
     for member in ("A", "B"):
-        consumer = harness.log.consumer("g", [harness.topic])
+        consumer = harness.log.consumer(harness.group_id("g"), [harness.topic])
         proc = Processor(
-            group="g",
+            group=harness.group_id("g"),
             consumer=consumer,
             uow=harness.log.unit_of_work(),
             handlers={TOUCH_RECORDED: functools.partial(_record_as, member)},
