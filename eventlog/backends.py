@@ -79,7 +79,9 @@ class KafkaEventLog:
 
     def consumer(self, group: str, topics: Sequence[str]) -> LogConsumer:
         """A Kafka consumer in group `group`."""
-        return KafkaLogConsumer(self._bootstrap, group, topics, topic_prefix=self._prefix, **self._consumer_config)
+        # The deployment's prefix names its consumer groups too: two deployments on one cluster never mix.
+        group_id = self._prefix + group
+        return KafkaLogConsumer(self._bootstrap, group_id, topics, topic_prefix=self._prefix, **self._consumer_config)
 
     def relay(self) -> Relay | None:
         """The relay from the outbox to Kafka."""

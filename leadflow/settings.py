@@ -28,7 +28,7 @@ class Settings(BaseSettings):
     )
     kafka_bootstrap: str = Field(default="localhost:9092", description="Kafka bootstrap servers.")
     kafka_topic_prefix: str = Field(
-        default="", description="Prepended to every topic name, e.g. `staging.` to share a cluster."
+        default="", description="Prepended to every topic and consumer group, e.g. `staging.` to share a cluster."
     )
     kafka_partitions: int = Field(default=6, ge=1, description="Partitions of topics leadflow creates.")
     batch_size: int = Field(default=500, ge=1, description="Most events a consumer handles in one transaction.")
