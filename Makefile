@@ -35,7 +35,7 @@ typecheck: $(STAMP)
 	$(VENV)/bin/mypy .
 
 bench: $(STAMP)  ## Benchmarks on the real broker and PostgreSQL; they print their figures.
-	scripts/with-services $(PY) bench/eventlog.py
+	scripts/with-services sh -c '$(PY) bench/eventlog.py && $(PY) bench/scoring.py'
 
 contracts: $(STAMP)  ## Regenerate contracts/ from the models in code.
 	$(VENV)/bin/leadflow contracts export

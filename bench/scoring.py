@@ -149,6 +149,7 @@ def main() -> None:
     parser.add_argument("--partitions", type=int, default=4)
     parser.add_argument("--batch-size", type=int, default=int(os.environ.get("LEADFLOW_BATCH_SIZE", 500)))
     parser.add_argument("--skip-simulation", action="store_true")
+    parser.add_argument("--simulated-touches", type=int, default=1_000_000)
     args = parser.parse_args()
     url, bootstrap = servers()
     prefix = f"bench{uuid.uuid4().hex[:6]}."
@@ -180,7 +181,7 @@ def main() -> None:
     if not args.skip_simulation:
         from bench.scoring_simulation import main as simulation
 
-        simulation()
+        simulation(["--touches", str(args.simulated_touches)])
 
 
 if __name__ == "__main__":

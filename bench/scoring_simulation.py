@@ -167,11 +167,11 @@ def stricter(document: dict[str, Any]) -> dict[str, Any]:
     return draft
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--touches", type=int, default=1_000_000)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     url, _ = servers()
     document = yaml.safe_load((ROOT / "config/lead_definition.example.yaml").read_text())
     draft = load_definition(yaml.safe_dump(document))
