@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -82,9 +83,13 @@ class Processor:
             while not stop.is_set():
                 records: list[Record] = []
                 try:
+                    polled_at = time.monotonic()
                     records = self._consumer.poll(self._batch_size, poll_timeout_s)
                     if records:
                         self.process(records)
+                    else:
+                        # With the broker gone, a poll can come back at once: wait out its timeout, do not spin.
+                        stop.wait(max(0.0, poll_timeout_s - (time.monotonic() - polled_at)))
                     backoff.reset()
                 except Exception as error:
                     if not is_transient(error):

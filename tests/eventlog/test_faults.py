@@ -6,6 +6,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -18,20 +19,34 @@ from tests.eventlog.harness import Harness, record_effect, touch
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _child(backend: Harness, group: str, *extra: str) -> subprocess.Popen[str]:
-    command = [sys.executable, "-m", "tests.eventlog.consumer_child", "--db-url", backend.database_url]
-    command += ["--topic", backend.topic, "--group", group, *extra]
-    if backend.bootstrap:
-        command += ["--bootstrap", backend.bootstrap]
-    return subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True)
+@pytest.fixture
+def spawn() -> Iterator[Callable[..., subprocess.Popen[str]]]:
+    """Start consumers in their own processes; whatever a failed test leaves running is killed."""
+    children: list[subprocess.Popen[str]] = []
+
+    def start(backend: Harness, group: str, *extra: str) -> subprocess.Popen[str]:
+        command = [sys.executable, "-m", "tests.eventlog.consumer_child", "--db-url", backend.database_url]
+        command += ["--topic", backend.topic, "--group", group, *extra]
+        if backend.bootstrap:
+            command += ["--bootstrap", backend.bootstrap]
+        children.append(subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True))
+        return children[-1]
+
+    yield start
+    for child in children:
+        if child.poll() is None:
+            child.kill()
+            child.wait(timeout=30)
 
 
 @pytest.mark.parametrize("kill_point", ["handler", "before_offset_commit"])
-def test_consumer_killed_mid_batch_resumes_without_loss_or_double_effect(backend: Harness, kill_point: str) -> None:
+def test_consumer_killed_mid_batch_resumes_without_loss_or_double_effect(
+    backend: Harness, kill_point: str, spawn: Callable[..., subprocess.Popen[str]]
+) -> None:
     backend.emit(*[touch("acme.com", seq) for seq in range(40)])
     backend.deliver()
 
-    child = _child(backend, "g", "--kill-at-seq", "25", "--kill-point", kill_point)
+    child = spawn(backend, "g", "--kill-at-seq", "25", "--kill-point", kill_point)
     assert child.wait(timeout=300) == -signal.SIGKILL
     handled_before_kill = len(backend.effects("g"))
     assert 0 < handled_before_kill < 40 or kill_point == "before_offset_commit"
@@ -42,11 +57,13 @@ def test_consumer_killed_mid_batch_resumes_without_loss_or_double_effect(backend
     assert backend.effects("g") == [("acme.com", seq) for seq in range(40)]
 
 
-def test_sigterm_finishes_the_batch_and_exits_cleanly(backend: Harness) -> None:
+def test_sigterm_finishes_the_batch_and_exits_cleanly(
+    backend: Harness, spawn: Callable[..., subprocess.Popen[str]]
+) -> None:
     backend.emit(*[touch("acme.com", seq) for seq in range(30)])
     backend.deliver()
 
-    child = _child(backend, "g")
+    child = spawn(backend, "g")
     deadline = time.monotonic() + 60
     while len(backend.effects("g")) < 30:
         assert time.monotonic() < deadline
