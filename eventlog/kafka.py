@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import time
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -34,6 +35,8 @@ class KafkaLogConsumer:
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             client_id=f"leadflow-{group}",
+            # Notice new partitions and topics within seconds, not the default five minutes.
+            metadata_max_age_ms=config.pop("metadata_max_age_ms", 10_000),
             **config,
         )
 
@@ -115,9 +118,23 @@ def ensure_topics(bootstrap: str, topics: Iterable[str], partitions: int, replic
     """Create the topics that do not exist yet, with `partitions` partitions each."""
     admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="leadflow-admin")
     try:
-        missing = set(topics) - set(admin.list_topics())
-        for topic in sorted(missing):
+        wanted = set(topics)
+        for topic in sorted(wanted - set(admin.list_topics())):
             with contextlib.suppress(TopicAlreadyExistsError):  # another process was quicker
                 admin.create_topics([NewTopic(topic, num_partitions=partitions, replication_factor=replication)])
+        # A consumer that asks for metadata before the broker knows a new topic's leaders is assigned nothing
+        # on it: return only once every partition has a leader.
+        deadline = time.monotonic() + 30
+        while not _all_led(admin.describe_topics(sorted(wanted))) and time.monotonic() < deadline:
+            time.sleep(0.1)
     finally:
         admin.close()
+
+
+def _all_led(descriptions: list[dict[str, Any]]) -> bool:
+    return all(
+        description.get("error_code") == 0
+        and description.get("partitions")
+        and all(partition.get("leader_id", -1) >= 0 for partition in description["partitions"])
+        for description in descriptions
+    )
