@@ -25,6 +25,7 @@ from services.lead_scoring.normalise import (
     normalise_domain,
     normalise_email,
 )
+from services.lead_scoring.scope import Member
 
 # Ids derived from what identifies a contact or an account, so that a replay creates the same rows.
 NAMESPACE = uuid.UUID("5c1b6a52-8f0e-4f52-9d51-2f1a6c1f7e10")
@@ -72,7 +73,7 @@ def resolve_contact(
     return contact
 
 
-def contact_attributes(contact: Contact) -> dict[str, Any]:
+def contact_attributes(contact: Contact | Member) -> dict[str, Any]:
     """The contact as the fit rules see it: its traits, plus email, email domain and buying role."""
     attributes = dict(contact.attributes)
     if contact.email:

@@ -20,13 +20,14 @@ from events.catalog.leads import (
 )
 from services.lead_scoring.definition import LeadDefinition
 from services.lead_scoring.engagement import Touch as ScoringTouch
-from services.lead_scoring.lifecycle import Transition, Verdict
-from services.lead_scoring.models import Account, Contact, Lead
+from services.lead_scoring.lifecycle import LeadState, Transition, Verdict
+from services.lead_scoring.models import Account
+from services.lead_scoring.scope import Member
 
 RECENT_TOUCHES = 10
 
 
-def account_key(contact: Contact, account: Account | None) -> str:
+def account_key(contact: Member, account: Account | None) -> str:
     """The key of events about this contact: its account's key, else its email, else its id."""
     if account is not None:
         return account.key
@@ -113,7 +114,7 @@ def score_of(definition: LeadDefinition, verdict: Verdict) -> Score:
 
 def lead_scored(
     definition: LeadDefinition,
-    contact: Contact,
+    contact: Member,
     account: Account | None,
     transition: Transition,
     verdict: Verdict,
@@ -133,7 +134,7 @@ def lead_scored(
 
 
 def lead_disqualified(
-    contact: Contact, account: Account | None, transition: Transition, verdict: Verdict
+    contact: Member, account: Account | None, transition: Transition, verdict: Verdict
 ) -> LeadDisqualified:
     """lead.disqualified: which disqualifier fired (or that sales disqualified it)."""
     hits = verdict.score.disqualifiers
@@ -152,13 +153,13 @@ def lead_disqualified(
 
 def lead_qualified(
     definition: LeadDefinition,
-    contact: Contact,
+    contact: Member,
     account: Account | None,
     transition: Transition,
     verdict: Verdict,
     *,
-    members: Sequence[Contact],
-    leads: Mapping[uuid.UUID, Lead],
+    members: Sequence[Member],
+    leads: Mapping[uuid.UUID, LeadState],
     touches: Mapping[uuid.UUID, Sequence[ScoringTouch]],
 ) -> LeadQualified:
     """lead.qualified: everything the handoff service puts in the rep's dossier."""
@@ -225,7 +226,7 @@ def _account_summary(account: Account, verdict: Verdict) -> AccountSummary:
     )
 
 
-def _member(member: Contact, lead: Lead | None, touches: Sequence[ScoringTouch]) -> CommitteeMember:
+def _member(member: Member, lead: LeadState | None, touches: Sequence[ScoringTouch]) -> CommitteeMember:
     assert member.email is not None
     name = " ".join(part for part in (member.attributes.get("first_name"), member.attributes.get("last_name")) if part)
     return CommitteeMember(

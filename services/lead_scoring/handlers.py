@@ -7,12 +7,12 @@ while the batch's events are applied in log order, each at its own event time.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 
 from eventlog.processor import Handlers
 from eventlog.unit_of_work import UnitOfWork
@@ -26,42 +26,49 @@ from events.catalog import (
     OpportunityConverted,
     TouchRecorded,
 )
-from events.catalog.common import ContactIdentity
+from events.catalog.common import AccountHint, ContactIdentity, ContactTraits
 from events.registry import Event, new_event, type_name
 from services.lead_scoring import emission, repository
 from services.lead_scoring.accounts import account_attributes, contact_attributes, resolve_contact
 from services.lead_scoring.definition import LeadDefinition
 from services.lead_scoring.engagement import Touch as ScoringTouch
 from services.lead_scoring.explanation import explain
-from services.lead_scoring.lifecycle import ContactFacts, LeadState, Transition, evaluate_account, next_state, recycle
+from services.lead_scoring.lifecycle import ContactFacts, evaluate_account, next_state, recycle
 from services.lead_scoring.matching import external_id_pairs
-from services.lead_scoring.models import Account, Contact, ContactExternalId, Lead, SalesOutcome, Touch
+from services.lead_scoring.models import Account, Contact, ContactExternalId, SalesOutcome, Touch
 from services.lead_scoring.normalise import normalise_email
-from services.lead_scoring.scoring import Consent
+from services.lead_scoring.scope import (
+    LeadWrites,
+    Member,
+    Scope,
+    lead_states,
+    members_of_accounts,
+    members_without_account,
+)
+from services.lead_scoring.scoring import Consent, ProfileMemo
 
 SOURCE = "lead_scoring"
-
-
-@dataclass
-class Scope:
-    """An account (or a contact without one) with everything its evaluation needs, loaded once per batch."""
-
-    account: Account | None
-    contacts: list[Contact]
-    touches: dict[uuid.UUID, list[ScoringTouch]]
-    leads: dict[uuid.UUID, Lead]
+PROFILES = ProfileMemo()  # shared by the consumer and the rescorer of this process
 
 
 @dataclass
 class ScoringBatch:
-    """The state one batch of events works on."""
+    """The state one batch of events works on: the scopes it loaded and the lead rows it writes."""
 
     uow: UnitOfWork
     definition: LeadDefinition | None
     scopes: dict[tuple[str, uuid.UUID], Scope] = field(default_factory=dict)
+    # The scope each loaded contact is in: a contact that changed accounts is taken out of the old one.
+    placed: dict[uuid.UUID, tuple[str, uuid.UUID]] = field(default_factory=dict)
     touch_ids: set[uuid.UUID] = field(default_factory=set)
     # Contacts of this batch by normalised email, each with its account settled: no query needed for them.
     known: dict[str, Contact] = field(default_factory=dict)
+    writes: LeadWrites = field(default_factory=LeadWrites)
+
+    @property
+    def session(self) -> Any:
+        """The unit of work's session."""
+        return self.uow.session
 
     def prefetch(self, events: Sequence[Event[Any]]) -> None:
         """Load in a few queries what the batch's touches need: their contacts, accounts and touch history."""
@@ -70,22 +77,29 @@ class ScoringBatch:
         emails = {normalise_email(touch.contact.email) for touch in touches if touch.contact.email}
         contacts = repository.contacts_by_email(self.session, emails)
         self.known.update({contact.email: contact for contact in contacts if contact.email and contact.account_id})
-        self.load_accounts({contact.account_id for contact in contacts if contact.account_id})
+        self.load_scopes({contact.account_id for contact in contacts if contact.account_id})
 
-    def load_accounts(self, account_ids: set[uuid.UUID]) -> None:
-        """Load the scopes of these accounts in four queries, however many there are."""
-        account_ids -= {account_id for kind, account_id in self.scopes if kind == "account"}
-        members = repository.contacts_of_accounts(self.session, account_ids)
-        ids = [member.id for accounts_members in members.values() for member in accounts_members]
-        history, leads = repository.touches_of(self.session, ids), repository.leads_of(self.session, ids)
-        for account in repository.accounts(self.session, account_ids):
-            scope_contacts = members.get(account.id, [])
-            self.scopes[("account", account.id)] = Scope(
+    def load_scopes(self, keys: Collection[uuid.UUID]) -> list[Scope]:
+        """The scopes of these accounts, or of these contacts for those without one, in a few queries."""
+        wanted = set(keys) - {key for _, key in self.scopes}
+        accounts = repository.accounts(self.session, wanted)
+        alone = members_without_account(self.session, wanted - {account.id for account in accounts})
+        members = members_of_accounts(self.session, [account.id for account in accounts])
+        ids = [member.id for group in (*members.values(), alone) for member in group]
+        history, leads = repository.touches_of(self.session, ids), lead_states(self.session, ids)
+        groups: list[tuple[tuple[str, uuid.UUID], Account | None, list[Member]]] = [
+            (("account", account.id), account, members.get(account.id, [])) for account in accounts
+        ]
+        groups += [(("contact", member.id), None, [member]) for member in alone]
+        for key, account, group in groups:
+            self.scopes[key] = Scope(
                 account,
-                scope_contacts,
-                {contact.id: history.get(contact.id, []) for contact in scope_contacts},
-                {contact.id: leads[contact.id] for contact in scope_contacts if contact.id in leads},
+                {member.id: member for member in group},
+                {member.id: history[member.id] for member in group if member.id in history},
+                {member.id: leads[member.id] for member in group if member.id in leads},
             )
+            self.placed.update(dict.fromkeys((member.id for member in group), key))
+        return [scope for key in keys for kind in ("account", "contact") if (scope := self.scopes.get((kind, key)))]
 
     def contact_of(self, identity: ContactIdentity, now: datetime) -> Contact:
         """The contact behind a touch's identity: from the batch's prefetch when the email says it all."""
@@ -93,103 +107,114 @@ class ScoringBatch:
         quiet = not external_id_pairs(identity.external_ids)
         if email and quiet and (contact := self.known.get(email)) is not None:
             return contact
-        return resolve_contact(self.session, identity, now)
+        return self.resolve(identity, now)
 
-    @property
-    def session(self) -> Any:
-        """The unit of work's session."""
-        return self.uow.session
+    def resolve(
+        self,
+        identity: ContactIdentity,
+        now: datetime,
+        traits: ContactTraits | None = None,
+        hint: AccountHint | None = None,
+    ) -> Contact:
+        """Match an identity. Matching may merge duplicates (deleting their leads) and move a contact to an account:
+        the batch's lead rows are stored first, and the contacts involved are read again when next needed."""
+        self.writes.flush(self.session)
+        contact = resolve_contact(self.session, identity, now, traits=traits, hint=hint)
+        merged = set(self.session.scalars(select(Contact.id).where(Contact.merged_into == contact.id)))
+        if merged:
+            self.known = {email: known for email, known in self.known.items() if known.id not in merged}
+        self._forget({contact.id, *merged})
+        return contact
+
+    def _forget(self, contact_ids: set[uuid.UUID]) -> None:
+        for contact_id in contact_ids:
+            key = self.placed.pop(contact_id, None)
+            if key is not None and (scope := self.scopes.get(key)) is not None:
+                scope.members.pop(contact_id, None)
+                scope.touches.pop(contact_id, None)
+                scope.leads.pop(contact_id, None)
 
     def scope_of(self, contact: Contact) -> Scope:
-        """The loaded scope the contact is evaluated in; a contact new to the scope joins it."""
+        """The loaded scope the contact is evaluated in, with its latest snapshot; a contact new to it joins it."""
         key = ("account", contact.account_id) if contact.account_id else ("contact", contact.id)
-        scope = self.scopes.get(key)
-        if scope is None:
-            account = self.session.get(Account, contact.account_id) if contact.account_id else None
-            members = repository.contacts_of_account(self.session, account.id) if account else [contact]
-            ids = [member.id for member in members]
-            scope = Scope(
-                account, members, repository.touches_of(self.session, ids), repository.leads_of(self.session, ids)
-            )
-            self.scopes[key] = scope
-        if contact not in scope.contacts:
-            scope.contacts.append(contact)
-            scope.touches.update(repository.touches_of(self.session, [contact.id]))
-            scope.leads.update(repository.leads_of(self.session, [contact.id]))
+        if self.placed.get(contact.id) != key:
+            self.writes.flush(self.session)  # what is read from the database must be current
+            if key not in self.scopes:
+                self.load_scopes({key[1]})
+            scope = self.scopes.setdefault(key, Scope(None, {}, {}, {}))
+            if self.placed.get(contact.id) != key:
+                self._forget({contact.id})
+                scope.touches.update(repository.touches_of(self.session, [contact.id]))
+                scope.leads.update(lead_states(self.session, [contact.id]))
+                self.placed[contact.id] = key
+        scope = self.scopes[key]
+        scope.members[contact.id] = Member.of(contact)
         return scope
 
     def rescore(self, contact: Contact, now: datetime, trigger: uuid.UUID | None) -> None:
-        """Evaluate the contact's account at `now`; persist and announce what changed."""
+        """Evaluate the contact's account at `now`; store and announce what changed."""
         if self.definition is None:
             return  # nothing is scored before marketing and sales published a definition
-        scope = self.scope_of(contact)
-        rescore_scope(self.uow, self.definition, scope, now, trigger=trigger, focus={contact.id})
+        self.evaluate(self.scope_of(contact), now, trigger=trigger, focus={contact.id})
 
-
-def rescore_scope(
-    uow: UnitOfWork,
-    definition: LeadDefinition,
-    scope: Scope,
-    now: datetime,
-    *,
-    trigger: uuid.UUID | None,
-    focus: set[uuid.UUID],
-) -> None:
-    """Evaluate a scope; contacts in `focus` are stored and announced on any change, the others on a new stage."""
-    live = [contact for contact in scope.contacts if contact.merged_into is None]
-    facts = [
-        ContactFacts(
-            contact_id=contact.id,
-            email=contact.email,
-            attributes=contact_attributes(contact),
-            consent=consent_of(contact),
-            buying_role=contact.buying_role,
-            touches=scope.touches.get(contact.id, []),
-            cycle_started_at=lead.cycle_started_at if (lead := scope.leads.get(contact.id)) else None,
-        )
-        for contact in live
-    ]
-    account = account_attributes(scope.account) if scope.account else None
-    verdicts = evaluate_account(definition, account, facts, now, detail_for=focus)
-    for contact in live:
-        lead = scope.leads.get(contact.id)
-        transition = next_state(state_of(lead), verdicts[contact.id], has_email=contact.email is not None, now=now)
-        stage_moved = lead is None or transition.state.stage != lead.stage
-        if not (stage_moved or (contact.id in focus and transition.changed)):
-            continue
-        verdict = verdicts[contact.id]
-        if contact.id not in focus:  # its explanation needs the engagement hits the quick evaluation left out
-            verdict = evaluate_account(definition, account, facts, now, detail_for={contact.id})[contact.id]
-        scope.leads[contact.id] = store_lead(uow, lead, contact, transition, explain(definition, *_parts(verdict)), now)
-        emit = _emitter(uow, contact, scope.account, now)
-        emit(emission.lead_scored(definition, contact, scope.account, transition, verdict, trigger))
-        if transition.qualified:
-            emit(
-                emission.lead_qualified(
-                    definition,
-                    contact,
-                    scope.account,
-                    transition,
-                    verdict,
-                    members=live,
-                    leads=scope.leads,
-                    touches=scope.touches,
-                )
+    def evaluate(self, scope: Scope, now: datetime, *, trigger: uuid.UUID | None, focus: set[uuid.UUID]) -> None:
+        """Evaluate a scope; contacts in `focus` are stored and announced on any change, the others on a new
+        stage."""
+        definition = self.definition
+        assert definition is not None
+        live = list(scope.members.values())
+        facts = [
+            ContactFacts(
+                contact_id=member.id,
+                email=member.email,
+                attributes=contact_attributes(member),
+                consent=consent_of(member),
+                buying_role=member.buying_role,
+                touches=scope.touches.get(member.id, []),
+                cycle_started_at=lead.cycle_started_at if (lead := scope.leads.get(member.id)) else None,
             )
-        if transition.disqualified:
-            emit(emission.lead_disqualified(contact, scope.account, transition, verdict))
+            for member in live
+        ]
+        account = account_attributes(scope.account) if scope.account else None
+        verdicts = evaluate_account(definition, account, facts, now, detail_for=focus, memo=PROFILES)
+        for member in live:
+            lead = scope.leads.get(member.id)
+            transition = next_state(lead, verdicts[member.id], has_email=member.email is not None, now=now)
+            stage_moved = lead is None or transition.state.stage != lead.stage
+            if not (stage_moved or (member.id in focus and transition.changed)):
+                continue
+            verdict = verdicts[member.id]
+            if member.id not in focus:  # its explanation needs the engagement hits the quick evaluation left out
+                detailed = evaluate_account(definition, account, facts, now, detail_for={member.id}, memo=PROFILES)
+                verdict = detailed[member.id]
+            scope.leads[member.id] = transition.state
+            explanation = explain(definition, verdict.score, verdict.account, verdict.decision)
+            self.writes.scored(member.id, member.account_id, transition.state, explanation, now)
+            emit = _emitter(self.uow, member, scope.account, now)
+            emit(emission.lead_scored(definition, member, scope.account, transition, verdict, trigger))
+            if transition.qualified:
+                emit(
+                    emission.lead_qualified(
+                        definition,
+                        member,
+                        scope.account,
+                        transition,
+                        verdict,
+                        members=live,
+                        leads=scope.leads,
+                        touches=scope.touches,
+                    )
+                )
+            if transition.disqualified:
+                emit(emission.lead_disqualified(member, scope.account, transition, verdict))
 
 
-def _parts(verdict: Any) -> tuple[Any, Any, Any]:
-    return verdict.score, verdict.account, verdict.decision
+def _emitter(uow: UnitOfWork, member: Member, account: Account | None, now: datetime) -> Callable[[Any], None]:
+    key = emission.account_key(member, account)
+    return lambda data: uow.emit(new_event(data, key=key, time=now, source=SOURCE, subject=str(member.id)))
 
 
-def _emitter(uow: UnitOfWork, contact: Contact, account: Account | None, now: datetime) -> Callable[[Any], None]:
-    key = emission.account_key(contact, account)
-    return lambda data: uow.emit(new_event(data, key=key, time=now, source=SOURCE, subject=str(contact.id)))
-
-
-def consent_of(contact: Contact) -> Consent:
+def consent_of(contact: Contact | Member) -> Consent:
     """What the contact allowed."""
     consent = contact.attributes.get("marketing_consent")
     return Consent(
@@ -197,49 +222,6 @@ def consent_of(contact: Contact) -> Consent:
         unsubscribed=contact.consent == "unsubscribed",
         erased=contact.erased_at is not None,
     )
-
-
-def state_of(lead: Lead | None) -> LeadState | None:
-    """The stored lead as the lifecycle rules see it."""
-    if lead is None:
-        return None
-    return LeadState(
-        stage=lead.stage,  # type: ignore[arg-type]
-        reason=lead.reason,
-        fit_score=lead.fit_score,
-        fit_grade=lead.fit_grade,
-        engagement_score=lead.engagement_score,
-        account_score=lead.account_score,
-        definition_version=lead.definition_version,
-        qualification_cycle=lead.qualification_cycle,
-        cycle_started_at=lead.cycle_started_at,
-        recycled_until=lead.recycled_until,
-        mql_at=lead.mql_at,
-    )
-
-
-def store_lead(
-    uow: UnitOfWork,
-    lead: Lead | None,
-    contact: Contact,
-    transition: Transition,
-    explanation: dict[str, Any],
-    now: datetime,
-) -> Lead:
-    """Write the lead's new state."""
-    state = transition.state
-    if lead is None:
-        lead = Lead(contact_id=contact.id)
-        uow.session.add(lead)
-    lead.account_id = contact.account_id
-    lead.stage, lead.reason = state.stage, state.reason
-    lead.fit_score, lead.fit_grade = state.fit_score, state.fit_grade
-    lead.engagement_score, lead.account_score = state.engagement_score, state.account_score
-    lead.definition_version = state.definition_version
-    lead.qualification_cycle, lead.mql_at = state.qualification_cycle, state.mql_at
-    lead.cycle_started_at, lead.recycled_until = state.cycle_started_at, state.recycled_until
-    lead.explanation, lead.scored_at = explanation, now
-    return lead
 
 
 def on_touch_recorded(batch: ScoringBatch, event: Event[TouchRecorded]) -> None:
@@ -280,7 +262,7 @@ def on_contact_identified(batch: ScoringBatch, event: Event[ContactIdentified]) 
     """Who a person is: contact and account attributes (the fit data) are learned, and the account rescored."""
     data = event.data
     identity = ContactIdentity(email=data.email, external_ids=data.external_ids)
-    contact = resolve_contact(batch.session, identity, event.time, traits=data.traits, hint=data.account)
+    contact = batch.resolve(identity, event.time, traits=data.traits, hint=data.account)
     batch.rescore(contact, event.time, event.id)
 
 
@@ -295,6 +277,7 @@ def on_contact_erased(batch: ScoringBatch, event: Event[ContactErased]) -> None:
     if contact is None:
         return
     scope = batch.scope_of(contact)
+    batch.known.pop(contact.email or "", None)
     contact.erased_at = event.time
     contact.email, contact.attributes, contact.pain_points = None, {}, []
     batch.session.execute(delete(Touch).where(Touch.contact_id == contact.id))
@@ -336,13 +319,14 @@ def on_sales_outcome(batch: ScoringBatch, event: Event[Any]) -> None:
 
 def _recycle(batch: ScoringBatch, data: HandoffRejected, event: Event[Any]) -> None:
     contact = batch.session.get(Contact, data.contact_id)
-    lead = batch.session.get(Lead, data.contact_id)
-    if contact is None or lead is None:
+    if contact is None:
         return
-    state = recycle(state_of(lead), action=data.recycle.action, wait_days=data.recycle.wait_days, now=event.time)  # type: ignore[arg-type]
-    lead.stage, lead.reason = state.stage, state.reason
-    lead.cycle_started_at, lead.recycled_until = state.cycle_started_at, state.recycled_until
-    batch.scope_of(contact).leads[contact.id] = lead
+    scope = batch.scope_of(contact)
+    if (lead := scope.leads.get(contact.id)) is None:
+        return
+    action, wait_days = data.recycle.action, data.recycle.wait_days
+    scope.leads[contact.id] = state = recycle(lead, action=action, wait_days=wait_days, now=event.time)
+    batch.writes.recycled(contact.id, state)
     batch.rescore(contact, event.time, event.id)
 
 
@@ -364,6 +348,7 @@ def handle_batch(events: Sequence[Event[Any]], uow: UnitOfWork) -> None:
     batch.prefetch(events)
     for event in events:
         _BY_TYPE[type(event.data)](batch, event)
+    batch.writes.flush(uow.session)
 
 
 def handlers() -> Handlers:

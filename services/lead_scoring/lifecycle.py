@@ -18,6 +18,7 @@ from services.lead_scoring.scoring import (
     AccountScore,
     Consent,
     ContactScore,
+    ProfileMemo,
     Stage,
     StageDecision,
     decide_stage,
@@ -86,14 +87,19 @@ def evaluate_account(
     now: datetime,
     *,
     detail_for: Collection[uuid.UUID] | None = None,
+    memo: ProfileMemo | None = None,
 ) -> dict[uuid.UUID, Verdict]:
     """Score every contact of an account at `now`, roll them up, and decide each one's stage.
 
     Contacts outside `detail_for` (when given) get the same scores without the per-touch engagement hits:
-    the roll-up needs their scores, not their explanation.
+    the roll-up needs their scores, not their explanation. A `memo` spares scoring fit and disqualifiers again.
     """
-    scores = {
-        facts.contact_id: score_contact(
+    scores = {}
+    for facts in contacts:
+        fit, disqualifiers = (
+            memo.profile(definition, facts.attributes, account, facts.consent) if memo else (None, None)
+        )
+        scores[facts.contact_id] = score_contact(
             definition,
             contact=facts.attributes,
             account=account,
@@ -102,9 +108,9 @@ def evaluate_account(
             now=now,
             cycle_started_at=facts.cycle_started_at,
             detail=detail_for is None or facts.contact_id in detail_for,
+            fit=fit,
+            disqualifiers=disqualifiers,
         )
-        for facts in contacts
-    }
     if account is None:  # no account yet: each contact is its own account
         roll_ups = {
             contact_id: roll_up_account(definition, {str(contact_id): score}, {str(contact_id): facts.buying_role})

@@ -160,7 +160,7 @@ class RescoreJob(Base):
     total: Mapped[int] = mapped_column(default=0)
     done: Mapped[int] = mapped_column(default=0)
     cursor: Mapped[uuid.UUID | None] = mapped_column(
-        Uuid, comment="The last contact rescored; a restart goes on after it."
+        Uuid, comment="The last scope rescored (account id, or contact id without one); a restart goes on after it."
     )
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]

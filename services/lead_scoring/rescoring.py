@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import uuid
 
 from sqlalchemy import func, select
 
@@ -12,16 +11,16 @@ from eventlog.backends import EventLog
 from eventlog.retry import Backoff, is_transient
 from events.envelope import utc_now
 from services.lead_scoring import repository
-from services.lead_scoring.handlers import Scope, ScoringBatch, rescore_scope
+from services.lead_scoring.handlers import ScoringBatch
 from services.lead_scoring.models import Contact, LeadDefinitionVersion, RescoreJob
 
 log = logging.getLogger(__name__)
 
 
 class Rescorer:
-    """Works through pending rescore jobs, a chunk of contacts per transaction."""
+    """Works through pending rescore jobs, a chunk of accounts per transaction."""
 
-    def __init__(self, event_log: EventLog, chunk: int = 200) -> None:
+    def __init__(self, event_log: EventLog, chunk: int = 100) -> None:
         self._log = event_log
         self._chunk = chunk
 
@@ -65,26 +64,24 @@ class Rescorer:
             if job.status == "pending":
                 job.status = "running"
                 job.total = session.scalar(select(func.count()).where(Contact.merged_into.is_(None))) or 0
-            query = select(Contact).where(Contact.merged_into.is_(None)).order_by(Contact.id).limit(self._chunk)
+            # An account is evaluated as a whole, so the job walks scopes: accounts, and contacts without one
+            # (a scope keyed by the contact), in the order of that key.
+            scope_key = func.coalesce(Contact.account_id, Contact.id)
+            query = select(scope_key).where(Contact.merged_into.is_(None)).group_by(scope_key).order_by(scope_key)
             if job.cursor is not None:
-                query = query.where(Contact.id > job.cursor)
-            contacts = list(session.scalars(query))
-            if not contacts:
+                query = query.where(scope_key > job.cursor)
+            keys = list(session.scalars(query.limit(self._chunk)))
+            if not keys:
                 job.status, job.finished_at = "done", utc_now()
                 uow.commit()
                 log.info("rescored %s leads under definition version %s", job.done, job.definition_version)
                 return True
-            definition = repository.definition_of_version(session, job.definition_version)
-            batch = ScoringBatch(uow, definition)
-            batch.load_accounts({contact.account_id for contact in contacts if contact.account_id})
-            focus: dict[int, tuple[Scope, set[uuid.UUID]]] = {}
-            for contact in contacts:
-                scope = batch.scope_of(contact)
-                focus.setdefault(id(scope), (scope, set()))[1].add(contact.id)
-            for scope, contact_ids in focus.values():
+            batch = ScoringBatch(uow, repository.definition_of_version(session, job.definition_version))
+            for scope in batch.load_scopes(keys):
                 # Time is the publication's: a rescore is a replay of the same moment, whenever it runs.
-                rescore_scope(uow, definition, scope, job.created_at, trigger=None, focus=contact_ids)
-            job.done += len(contacts)
-            job.cursor = contacts[-1].id
+                batch.evaluate(scope, job.created_at, trigger=None, focus=set(scope.members))
+                job.done += len(scope.members)
+            batch.writes.flush(session)
+            job.cursor = keys[-1]
             uow.commit()
             return True

@@ -8,7 +8,8 @@ and thresholds are compared with the rounded scores people see.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+import threading
+from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
@@ -236,6 +237,39 @@ def score_contact(
         disqualifiers=disqualifiers,
         hand_raisers=find_hand_raisers(definition, ledger.touches, fit.grade, now, cycle_started_at),
     )
+
+
+Profile = tuple[FitResult, tuple[DisqualifierHit, ...]]
+
+
+class ProfileMemo:
+    """`score_fit` and `check_disqualifiers` remembered by definition version, attributes and consent, which is all
+    they depend on: every touch of an account scores all its contacts again, and their attributes rarely change."""
+
+    def __init__(self, size: int = 200_000) -> None:
+        self._size = size
+        self._profiles: dict[Hashable, Profile] = {}
+        self._lock = threading.Lock()
+
+    def profile(
+        self, definition: LeadDefinition, contact: Attributes, account: Attributes | None, consent: Consent
+    ) -> Profile:
+        """The fit and the disqualifiers that fire, computed once per distinct input."""
+        if definition.version is None:  # a draft: its rules may still change under the same number
+            return score_fit(definition, contact, account), check_disqualifiers(definition, contact, account, consent)
+        key = (definition.version, consent, _frozen(contact), _frozen(account) if account is not None else None)
+        found = self._profiles.get(key)
+        if found is None:
+            found = score_fit(definition, contact, account), check_disqualifiers(definition, contact, account, consent)
+            with self._lock:
+                if len(self._profiles) >= self._size:
+                    self._profiles.pop(next(iter(self._profiles)))  # the oldest entry
+                self._profiles[key] = found
+        return found
+
+
+def _frozen(attributes: Attributes) -> str:
+    return repr(sorted(attributes.items()))
 
 
 def is_engaged(definition: LeadDefinition, score: ContactScore) -> bool:

@@ -78,7 +78,12 @@ def upgrade() -> None:
         sa.Column("status", sa.String(length=20), nullable=False, comment="pending, running, done, failed"),
         sa.Column("total", sa.Integer(), nullable=False),
         sa.Column("done", sa.Integer(), nullable=False),
-        sa.Column("cursor", sa.Uuid(), nullable=True, comment="The last contact rescored; a restart goes on after it."),
+        sa.Column(
+            "cursor",
+            sa.Uuid(),
+            nullable=True,
+            comment="The last scope rescored (account id, or contact id without one); a restart goes on after it.",
+        ),
         sa.Column("error", sa.Text(), nullable=True),
         sa.Column("created_at", database.types.UtcDateTime(timezone=True), nullable=False),
         sa.Column("finished_at", database.types.UtcDateTime(timezone=True), nullable=True),

@@ -1,0 +1,155 @@
+"""What evaluating an account reads and writes, loaded and stored in bulk: a batch of touches spans hundreds of
+accounts, and each touch re-evaluates every contact of its account.
+
+Reads are plain rows (a contact as a `Member`, a lead as a `LeadState`), not ORM objects: an account's other
+contacts are only read, and building ORM objects for them was most of the cost of a touch. Lead writes are
+kept as pending rows and stored by one statement per batch.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from services.lead_scoring.engagement import Touch as ScoringTouch
+from services.lead_scoring.lifecycle import LeadState
+from services.lead_scoring.models import Account, Contact, Lead
+
+
+@dataclass(frozen=True)
+class Member:
+    """A contact as its account's evaluation reads it: a snapshot, taken again whenever a handler changed it."""
+
+    id: uuid.UUID
+    email: str | None
+    account_id: uuid.UUID | None
+    attributes: Mapping[str, Any]
+    buying_role: str | None
+    consent: str
+    erased_at: datetime | None
+
+    @classmethod
+    def of(cls, contact: Contact) -> Member:
+        """The snapshot of a contact as it is now."""
+        return cls(
+            contact.id,
+            contact.email,
+            contact.account_id,
+            dict(contact.attributes),
+            contact.buying_role,
+            contact.consent,
+            contact.erased_at,
+        )
+
+
+@dataclass
+class Scope:
+    """An account (or a contact without one) with everything its evaluation needs."""
+
+    account: Account | None
+    members: dict[uuid.UUID, Member]
+    touches: dict[uuid.UUID, list[ScoringTouch]]
+    leads: dict[uuid.UUID, LeadState]
+
+
+_MEMBER_COLUMNS = (
+    Contact.id,
+    Contact.email,
+    Contact.account_id,
+    Contact.attributes,
+    Contact.buying_role,
+    Contact.consent,
+    Contact.erased_at,
+)
+_STATE_FIELDS = tuple(LeadState.__dataclass_fields__)
+
+
+def members_of_accounts(session: Session, account_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, list[Member]]:
+    """The live (not merged) contacts of these accounts, by account, each account's in id order."""
+    found: dict[uuid.UUID, list[Member]] = defaultdict(list)
+    if account_ids:
+        query = (
+            select(*_MEMBER_COLUMNS)
+            .where(Contact.account_id.in_(account_ids), Contact.merged_into.is_(None))
+            .order_by(Contact.id)
+        )
+        for row in session.execute(query):
+            found[row.account_id].append(Member(*row))
+    return found
+
+
+def members_without_account(session: Session, contact_ids: Collection[uuid.UUID]) -> list[Member]:
+    """Those of these contacts that are live and have no account: each is a scope of its own."""
+    if not contact_ids:
+        return []
+    query = select(*_MEMBER_COLUMNS).where(
+        Contact.id.in_(contact_ids), Contact.account_id.is_(None), Contact.merged_into.is_(None)
+    )
+    return [Member(*row) for row in session.execute(query)]
+
+
+def lead_states(session: Session, contact_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, LeadState]:
+    """The stored leads of these contacts."""
+    if not contact_ids:
+        return {}
+    columns = [getattr(Lead, name) for name in _STATE_FIELDS]
+    rows = session.execute(select(Lead.contact_id, *columns).where(Lead.contact_id.in_(contact_ids)))
+    return {contact_id: LeadState(*state) for contact_id, *state in rows}
+
+
+@dataclass
+class LeadWrites:
+    """Lead rows written by a batch, stored together by `flush` (last write of a lead wins)."""
+
+    _scored: dict[uuid.UUID, dict[str, Any]] = field(default_factory=dict)
+    _recycled: dict[uuid.UUID, dict[str, Any]] = field(default_factory=dict)
+
+    def scored(
+        self,
+        contact_id: uuid.UUID,
+        account_id: uuid.UUID | None,
+        state: LeadState,
+        explanation: dict[str, Any],
+        at: datetime,
+    ) -> None:
+        """The lead's new state with the explanation of its scores."""
+        self._recycled.pop(contact_id, None)
+        self._scored[contact_id] = {
+            "contact_id": contact_id,
+            "account_id": account_id,
+            **{name: getattr(state, name) for name in _STATE_FIELDS},
+            "explanation": explanation,
+            "scored_at": at,
+        }
+
+    def recycled(self, contact_id: uuid.UUID, state: LeadState) -> None:
+        """A lifecycle change without a new score (sales sent the lead back): the explanation stays."""
+        fields = ("stage", "reason", "cycle_started_at", "recycled_until")
+        values = {name: getattr(state, name) for name in fields}
+        if contact_id in self._scored:
+            self._scored[contact_id].update(values)
+        else:
+            self._recycled[contact_id] = {"contact_id": contact_id, **values}
+
+    def flush(self, session: Session) -> None:
+        """Store the pending rows: one upsert for the scored leads, one update for the recycled ones."""
+        if self._scored:
+            insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+            statement = insert(Lead)
+            columns = [name for name in next(iter(self._scored.values())) if name != "contact_id"]
+            statement = statement.on_conflict_do_update(
+                index_elements=[Lead.contact_id], set_={name: statement.excluded[name] for name in columns}
+            )
+            session.execute(statement, list(self._scored.values()))
+        if self._recycled:
+            session.execute(update(Lead), list(self._recycled.values()))
+        self._scored.clear()
+        self._recycled.clear()
