@@ -35,12 +35,12 @@ def servers() -> tuple[str, str]:
 
 
 @contextmanager
-def fresh_database(server_url: str) -> Iterator[Engine]:
-    """A new, migrated database, dropped afterwards."""
+def fresh_database(server_url: str, template: str | None = None) -> Iterator[Engine]:
+    """A new, migrated database (a copy of `template`, if given), dropped afterwards."""
     name = f"leadflow_bench_{uuid.uuid4().hex[:8]}"
     admin = create_engine(make_url(server_url).set(database="postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
-        connection.execute(text(f"CREATE DATABASE {name}"))
+        connection.execute(text(f"CREATE DATABASE {name}" + (f" TEMPLATE {template}" if template else "")))
     engine = make_engine(make_url(server_url).set(database=name).render_as_string(hide_password=False))
     try:
         migrate.upgrade(engine)

@@ -7,14 +7,15 @@ Run: `make bench` (or `scripts/with-services .venv/bin/python bench/scoring.py`)
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import os
 import random
 import sys
-import threading
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -23,6 +24,8 @@ from sqlalchemy import Engine, func, insert, select
 
 from auth.tokens import Principal
 from bench.common import fresh_database, populate, raw_consume_rate, report, servers
+from bench.eventlog import eventlog_consume_rate
+from database.engine import make_engine
 from eventlog.backends import KafkaEventLog, processor
 from eventlog.models import InboxRecord
 from events.catalog import TouchRecorded
@@ -121,24 +124,47 @@ def touch_maker(accounts: int, contacts: int):
     return make
 
 
-def scoring_consume_rate(engine: Engine, bootstrap: str, prefix: str, count: int, batch_size: int) -> float:
-    """The lead_scoring consumer (matching, scoring, lead.scored out) over `count` touches, in touches/s."""
+def _consume(url: str, bootstrap: str, prefix: str, group: str, batch_size: int, stop: Any) -> None:
+    """One lead_scoring consumer process, as `leadflow run lead-scoring` runs it."""
+    engine = make_engine(url)
     log = KafkaEventLog(engine, bootstrap, topic_prefix=prefix)
-    loop = processor(log, group="lead_scoring", topics=["leadflow.touches"], handlers=handlers(), batch_size=batch_size)
-    stop = threading.Event()
-    thread = threading.Thread(target=loop.run, args=(stop,))
-    started = time.perf_counter()
-    thread.start()
-    while True:
-        with engine.connect() as connection:
-            done = connection.scalar(select(func.count()).select_from(InboxRecord)) or 0
-        if done >= count:
-            break
-        time.sleep(0.5)
-    elapsed = time.perf_counter() - started
-    stop.set()
-    thread.join()
-    return count / elapsed
+    loop = processor(log, group=group, topics=["leadflow.touches"], handlers=handlers(), batch_size=batch_size)
+    loop.run(stop)
+
+
+def scoring_consume_rate(url: str, bootstrap: str, prefix: str, count: int, batch_size: int, consumers: int) -> float:
+    """`consumers` lead_scoring processes in one group over `count` touches, in touches/s (timed, as the raw rate
+    is, from the first touch handled: joining the group is not consuming)."""
+    context = multiprocessing.get_context("spawn")
+    stop = context.Event()
+    group = f"lead_scoring-{consumers}"  # a group of its own per measurement: each reads the topic from the start
+    workers = [
+        context.Process(target=_consume, args=(url, bootstrap, prefix, group, batch_size, stop))
+        for _ in range(consumers)
+    ]
+    for worker in workers:
+        worker.start()
+    engine = make_engine(url)
+    first: tuple[float, int] | None = None
+    try:
+        while True:
+            with engine.connect() as connection:
+                done = connection.scalar(select(func.count()).select_from(InboxRecord)) or 0
+            now = time.perf_counter()
+            if first is None and done:
+                first = (now, done)
+            if done >= count:
+                break
+            if not all(worker.is_alive() for worker in workers):
+                raise SystemExit("a consumer process died")
+            time.sleep(0.2)
+    finally:
+        stop.set()
+        for worker in workers:
+            worker.join()
+        engine.dispose()
+    assert first is not None
+    return (count - first[1]) / (now - first[0])
 
 
 def main() -> None:
@@ -148,6 +174,7 @@ def main() -> None:
     parser.add_argument("--contacts", type=int, default=100_000)
     parser.add_argument("--partitions", type=int, default=4)
     parser.add_argument("--batch-size", type=int, default=int(os.environ.get("LEADFLOW_BATCH_SIZE", 500)))
+    parser.add_argument("--consumers", default="1,2", help="consumer process counts to measure, e.g. 1,2")
     parser.add_argument("--skip-simulation", action="store_true")
     parser.add_argument("--simulated-touches", type=int, default=1_000_000)
     args = parser.parse_args()
@@ -160,23 +187,42 @@ def main() -> None:
     populate(bootstrap, topic, args.touches, args.partitions, make=touch_maker(args.accounts, args.contacts))
     raw_rate = raw_consume_rate(bootstrap, topic, args.touches)
     with fresh_database(url) as engine:
-        seed_accounts(engine, args.accounts, args.contacts)
-        publish_example(engine)
+        ceiling, _ = eventlog_consume_rate(engine, bootstrap, topic, args.touches, args.batch_size)
+    rows = [
+        ("raw kafka-python consume (same topic)", f"{raw_rate:>10,.0f} touches/s"),
+        (f"event log alone: decode + inbox + no-op (batch {args.batch_size})", f"{ceiling:>10,.0f} touches/s"),
+    ]
+    with fresh_database(url) as template:
+        seed_accounts(template, args.accounts, args.contacts)
+        publish_example(template)
         started = time.perf_counter()
-        rescorer = Rescorer(KafkaEventLog(engine, bootstrap), chunk=500)
+        rescorer = Rescorer(KafkaEventLog(template, bootstrap))
         while rescorer.run_once():
             pass
         rescore_s = time.perf_counter() - started
-        rate = scoring_consume_rate(engine, bootstrap, prefix, args.touches, args.batch_size)
-    rows = [
-        (
-            f"rescore {args.contacts:,} leads on publication",
-            f"{rescore_s:>10,.1f} s ({args.contacts / rescore_s:,.0f}/s)",
-        ),
-        ("raw kafka-python consume (same topic)", f"{raw_rate:>10,.0f} touches/s"),
-        (f"lead_scoring consumer (PostgreSQL, batch {args.batch_size})", f"{rate:>10,.0f} touches/s"),
-        ("ratio lead_scoring / raw (target >= 0.3)", f"{rate / raw_rate:>10.3f}"),
-    ]
+        rows.insert(
+            0,
+            (
+                f"rescore {args.contacts:,} leads on publication",
+                f"{rescore_s:>10,.1f} s ({args.contacts / rescore_s:,.0f}/s)",
+            ),
+        )
+        template.dispose()
+        for consumers in (int(number) for number in args.consumers.split(",")):
+            with fresh_database(url, template=template.url.database) as engine:
+                rate = scoring_consume_rate(
+                    engine.url.render_as_string(hide_password=False),
+                    bootstrap,
+                    prefix,
+                    args.touches,
+                    args.batch_size,
+                    consumers,
+                )
+            label = f"lead_scoring, {consumers} consumer process{'es' if consumers > 1 else ''} (PostgreSQL)"
+            rows += [
+                (label, f"{rate:>10,.0f} touches/s"),
+                ("  ratio to raw (target >= 0.3)", f"{rate / raw_rate:>10.3f}"),
+            ]
     report(rows)
     if not args.skip_simulation:
         from bench.scoring_simulation import main as simulation

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import or_, select, tuple_
 from sqlalchemy.orm import Session
 
+from database.queries import among
 from services.lead_scoring.definition import LeadDefinition, parse_definition
 from services.lead_scoring.engagement import Touch as ScoringTouch
 from services.lead_scoring.matching import AccountCandidate, ContactCandidate
@@ -166,7 +167,7 @@ def touches_of(session: Session, contact_ids: Sequence[uuid.UUID]) -> dict[uuid.
             Touch.campaign,
             Touch.content_tags,
         )
-        .where(Touch.contact_id.in_(contact_ids))
+        .where(among(session, Touch.contact_id, contact_ids))
         .order_by(Touch.occurred_at, Touch.id)
     )
     for contact_id, touch_id, occurred_at, touch_type, channel, campaign, tags in rows:
@@ -187,14 +188,16 @@ def existing_touch_ids(session: Session, touch_ids: Sequence[uuid.UUID]) -> set[
     """Which of these touches are stored already."""
     if not touch_ids:
         return set()
-    return set(session.scalars(select(Touch.id).where(Touch.id.in_(touch_ids))))
+    return set(session.scalars(select(Touch.id).where(among(session, Touch.id, touch_ids))))
 
 
 def contacts_by_email(session: Session, emails: Collection[str]) -> list[Contact]:
     """Live contacts with these normalised emails."""
     if not emails:
         return []
-    return list(session.scalars(select(Contact).where(Contact.email.in_(emails), Contact.merged_into.is_(None))))
+    return list(
+        session.scalars(select(Contact).where(among(session, Contact.email, emails), Contact.merged_into.is_(None)))
+    )
 
 
 def contacts_of_accounts(session: Session, account_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, list[Contact]]:
@@ -216,4 +219,4 @@ def accounts(session: Session, account_ids: Collection[uuid.UUID]) -> list[Accou
     """These accounts."""
     if not account_ids:
         return []
-    return list(session.scalars(select(Account).where(Account.id.in_(account_ids))))
+    return list(session.scalars(select(Account).where(among(session, Account.id, account_ids))))

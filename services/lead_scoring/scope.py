@@ -19,6 +19,7 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from database.queries import among
 from services.lead_scoring.engagement import Touch as ScoringTouch
 from services.lead_scoring.lifecycle import LeadState
 from services.lead_scoring.models import Account, Contact, Lead
@@ -78,7 +79,7 @@ def members_of_accounts(session: Session, account_ids: Collection[uuid.UUID]) ->
     if account_ids:
         query = (
             select(*_MEMBER_COLUMNS)
-            .where(Contact.account_id.in_(account_ids), Contact.merged_into.is_(None))
+            .where(among(session, Contact.account_id, account_ids), Contact.merged_into.is_(None))
             .order_by(Contact.id)
         )
         for row in session.execute(query):
@@ -91,7 +92,7 @@ def members_without_account(session: Session, contact_ids: Collection[uuid.UUID]
     if not contact_ids:
         return []
     query = select(*_MEMBER_COLUMNS).where(
-        Contact.id.in_(contact_ids), Contact.account_id.is_(None), Contact.merged_into.is_(None)
+        among(session, Contact.id, contact_ids), Contact.account_id.is_(None), Contact.merged_into.is_(None)
     )
     return [Member(*row) for row in session.execute(query)]
 
@@ -101,7 +102,7 @@ def lead_states(session: Session, contact_ids: Collection[uuid.UUID]) -> dict[uu
     if not contact_ids:
         return {}
     columns = [getattr(Lead, name) for name in _STATE_FIELDS]
-    rows = session.execute(select(Lead.contact_id, *columns).where(Lead.contact_id.in_(contact_ids)))
+    rows = session.execute(select(Lead.contact_id, *columns).where(among(session, Lead.contact_id, contact_ids)))
     return {contact_id: LeadState(*state) for contact_id, *state in rows}
 
 
