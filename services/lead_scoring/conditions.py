@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from functools import cached_property
 from typing import Annotated
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 Scalar = str | bool | int | float
 Attributes = Mapping[str, object]
+# A condition as a function: what made it true ('field=value' strings), or None.
+Test = Callable[[Attributes, "Attributes | None"], "tuple[str, ...] | None"]
 
 FIELD_PATTERN = r"^(contact|account)(\.[A-Za-z_][A-Za-z0-9_]*)+$"
 OPERATORS = ("eq", "in", "range", "regex", "exists")
@@ -85,6 +88,11 @@ class Condition(DefinitionPart):
                 raise ValueError(f"`regex` is not a valid regular expression: {exc} (got {self.regex!r})") from exc
         return self
 
+    @cached_property
+    def test(self) -> Test:
+        """The condition compiled to a function once: every touch scores the fit of its account's contacts."""
+        return _compile(self)
+
 
 _MISSING = object()
 
@@ -102,52 +110,78 @@ def lookup(path: str, contact: Attributes, account: Attributes | None) -> object
 
 def evaluate(condition: Condition, contact: Attributes, account: Attributes | None) -> tuple[str, ...] | None:
     """What made the condition true, as 'field=value' strings; None if it is false."""
+    return condition.test(contact, account)
+
+
+def _compile(condition: Condition) -> Test:
     if condition.all is not None:
-        matched: list[str] = []
-        for part in condition.all:
-            found = evaluate(part, contact, account)
-            if found is None:
-                return None
-            matched.extend(found)
-        return tuple(dict.fromkeys(matched))  # a field tested twice is reported once
+        every = [part.test for part in condition.all]
+
+        def all_of(contact: Attributes, account: Attributes | None) -> tuple[str, ...] | None:
+            matched: list[str] = []
+            for test in every:
+                found = test(contact, account)
+                if found is None:
+                    return None
+                matched.extend(found)
+            return tuple(dict.fromkeys(matched))  # a field tested twice is reported once
+
+        return all_of
     if condition.any is not None:
-        for part in condition.any:
-            found = evaluate(part, contact, account)
-            if found is not None:
-                return found
-        return None
+        options = [part.test for part in condition.any]
+
+        def any_of(contact: Attributes, account: Attributes | None) -> tuple[str, ...] | None:
+            for test in options:
+                found = test(contact, account)
+                if found is not None:
+                    return found
+            return None
+
+        return any_of
     assert condition.field is not None  # guaranteed by the validator
-    return _test(condition, condition.field, lookup(condition.field, contact, account))
+    field, exists, matches = condition.field, condition.exists, _matcher(condition)
 
-
-def _test(condition: Condition, field: str, value: object) -> tuple[str, ...] | None:
-    present = value is not _MISSING and value is not None and value != "" and value != [] and value != ()
-    if condition.exists is not None:
-        if present == condition.exists:
-            return (f"{field} {'present' if present else 'missing'}",)
+    def test(contact: Attributes, account: Attributes | None) -> tuple[str, ...] | None:
+        value = lookup(field, contact, account)
+        present = value is not _MISSING and value is not None and value != "" and value != [] and value != ()
+        if exists is not None:
+            return (f"{field} {'present' if present else 'missing'}",) if present == exists else None
+        if not present:
+            return None
+        # A list-valued attribute (e.g. tags) matches when one of its items does.
+        candidates: Sequence[object] = value if isinstance(value, list | tuple) else (value,)
+        for item in candidates:
+            if matches(item):
+                return (f"{field}={item}",)
         return None
-    if not present:
-        return None
-    # A list-valued attribute (e.g. tags) matches when one of its items does.
-    candidates: Sequence[object] = value if isinstance(value, list | tuple) else (value,)
-    for item in candidates:
-        if _item_matches(condition, item):
-            return (f"{field}={item}",)
-    return None
+
+    return test
 
 
-def _item_matches(condition: Condition, item: object) -> bool:
+def _matcher(condition: Condition) -> Callable[[object], bool]:
+    """Whether one value passes the condition's operator, with its options prepared once."""
     if condition.eq is not None:
-        return same_value(item, condition.eq)
+        expected = condition.eq
+        return lambda item: same_value(item, expected)
     if condition.in_ is not None:
-        return any(same_value(item, option) for option in condition.in_)
+        texts = {option.casefold() for option in condition.in_ if isinstance(option, str)}
+        others = [option for option in condition.in_ if not isinstance(option, str)]
+        # Text equals text only (ignoring case); numbers and booleans as `same_value` says.
+        return lambda item: (
+            item.casefold() in texts if isinstance(item, str) else any(same_value(item, option) for option in others)
+        )
     if condition.range is not None:
-        number = _number(item)
         low, high = condition.range.min, condition.range.max
-        return number is not None and (low is None or number >= low) and (high is None or number <= high)
+
+        def within(item: object) -> bool:
+            number = _number(item)
+            return number is not None and (low is None or number >= low) and (high is None or number <= high)
+
+        return within
     if condition.regex is not None:
-        return isinstance(item, str) and re.search(condition.regex, item, re.IGNORECASE) is not None
-    return False
+        pattern = re.compile(condition.regex, re.IGNORECASE)
+        return lambda item: isinstance(item, str) and pattern.search(item) is not None
+    return lambda item: False
 
 
 def same_value(left: object, right: object) -> bool:

@@ -94,12 +94,11 @@ def evaluate_account(
     Contacts outside `detail_for` (when given) get the same scores without the per-touch engagement hits:
     the roll-up needs their scores, not their explanation. A `memo` spares scoring fit and disqualifiers again.
     """
-    scores = {}
-    for facts in contacts:
-        fit, disqualifiers = (
-            memo.profile(definition, facts.attributes, account, facts.consent) if memo else (None, None)
-        )
-        scores[facts.contact_id] = score_contact(
+    profiles = (
+        memo.profiles(definition, account, [(facts.attributes, facts.consent) for facts in contacts]) if memo else None
+    )
+    scores = {
+        facts.contact_id: score_contact(
             definition,
             contact=facts.attributes,
             account=account,
@@ -108,9 +107,11 @@ def evaluate_account(
             now=now,
             cycle_started_at=facts.cycle_started_at,
             detail=detail_for is None or facts.contact_id in detail_for,
-            fit=fit,
-            disqualifiers=disqualifiers,
+            fit=profiles[index][0] if profiles else None,
+            disqualifiers=profiles[index][1] if profiles else None,
         )
+        for index, facts in enumerate(contacts)
+    }
     if account is None:  # no account yet: each contact is its own account
         roll_ups = {
             contact_id: roll_up_account(definition, {str(contact_id): score}, {str(contact_id): facts.buying_role})

@@ -251,21 +251,29 @@ class ProfileMemo:
         self._profiles: dict[Hashable, Profile] = {}
         self._lock = threading.Lock()
 
-    def profile(
-        self, definition: LeadDefinition, contact: Attributes, account: Attributes | None, consent: Consent
-    ) -> Profile:
-        """The fit and the disqualifiers that fire, computed once per distinct input."""
+    def profiles(
+        self, definition: LeadDefinition, account: Attributes | None, contacts: Iterable[tuple[Attributes, Consent]]
+    ) -> list[Profile]:
+        """The fit and the disqualifiers that fire of each of an account's contacts, each computed once."""
         if definition.version is None:  # a draft: its rules may still change under the same number
-            return score_fit(definition, contact, account), check_disqualifiers(definition, contact, account, consent)
-        key = (definition.version, consent, _frozen(contact), _frozen(account) if account is not None else None)
-        found = self._profiles.get(key)
-        if found is None:
-            found = score_fit(definition, contact, account), check_disqualifiers(definition, contact, account, consent)
-            with self._lock:
-                if len(self._profiles) >= self._size:
-                    self._profiles.pop(next(iter(self._profiles)))  # the oldest entry
-                self._profiles[key] = found
+            return [_profile(definition, contact, account, consent) for contact, consent in contacts]
+        shared = (definition.version, _frozen(account) if account is not None else None)
+        found = []
+        for contact, consent in contacts:
+            key = (*shared, consent, _frozen(contact))
+            profile = self._profiles.get(key)
+            if profile is None:
+                profile = _profile(definition, contact, account, consent)
+                with self._lock:
+                    if len(self._profiles) >= self._size:
+                        self._profiles.pop(next(iter(self._profiles)))  # the oldest entry
+                    self._profiles[key] = profile
+            found.append(profile)
         return found
+
+
+def _profile(definition: LeadDefinition, contact: Attributes, account: Attributes | None, consent: Consent) -> Profile:
+    return score_fit(definition, contact, account), check_disqualifiers(definition, contact, account, consent)
 
 
 def _frozen(attributes: Attributes) -> str:
