@@ -162,7 +162,7 @@ class ScoringBatch:
         stage."""
         definition = self.definition
         assert definition is not None
-        live = list(scope.members.values())
+        live = sorted(scope.members.values(), key=lambda member: member.id)  # one order, however they were loaded
         facts = [
             ContactFacts(
                 contact_id=member.id,
