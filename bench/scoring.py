@@ -169,7 +169,7 @@ def scoring_consume_rate(url: str, bootstrap: str, prefix: str, count: int, batc
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--touches", type=int, default=100_000)
+    parser.add_argument("--touches", type=int, default=20_000)
     parser.add_argument("--accounts", type=int, default=10_000)
     parser.add_argument("--contacts", type=int, default=100_000)
     parser.add_argument("--partitions", type=int, default=4)
