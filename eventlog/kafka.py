@@ -42,6 +42,7 @@ class KafkaLogConsumer:
 
     def poll(self, max_records: int, timeout_s: float) -> list[Record]:
         """The next records; within a partition in log order."""
+        self._keep_rebalance_wanted()
         polled = self._consumer.poll(timeout_ms=int(timeout_s * 1000), max_records=max_records)
         return [
             Record(
@@ -54,6 +55,22 @@ class KafkaLogConsumer:
             for tp, messages in polled.items()
             for message in messages
         ]
+
+    def _keep_rebalance_wanted(self) -> None:
+        """Make sure a rebalance that has started is finished by a later poll, even if this one times out.
+
+        kafka-python 3.0.12 starts a rebalance when the leader sees the partitions of its topics change (at
+        startup, when the first join got in before the first metadata answer and was assigned nothing, or
+        when partitions are added) without setting the coordinator's rejoin flag. Assigning partitions
+        makes the metadata snapshots match again, so if the poll times out between that and the SyncGroup
+        answer, `need_rejoin()` is False from then on: no later poll reads the finished join, the
+        assignment is never applied and heartbeats stay off. The member consumes nothing until it is
+        restarted. Setting the flag keeps the rebalance wanted until a poll completes it (the Java client
+        fixed the same gap in KAFKA-9815).
+        """
+        coordinator = self._consumer._coordinator
+        if coordinator.rebalance_in_progress() or coordinator.need_rejoin():
+            coordinator.request_rejoin()
 
     def stage_offsets(self, session: Session, records: Sequence[Record]) -> None:
         """Kafka keeps offsets in the broker: nothing to write in the database."""
