@@ -1,16 +1,19 @@
-"""The stored history a simulation replays, loaded with Core selects in chunks: no ORM object per row."""
+"""The stored history a simulation replays, read with Core selects: no ORM object per row, and on PostgreSQL no Row."""
 
 from __future__ import annotations
 
 import json
 import uuid
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import datetime
 from functools import lru_cache
 from typing import Any, cast
 
-from sqlalchemy import DateTime, String, select, type_coerce
+import psycopg
+from psycopg.rows import RowFactory, namedtuple_row, tuple_row
+from sqlalchemy import Select, String, select
 from sqlalchemy.orm import Session
 
 from services.lead_scoring.accounts import account_attributes, contact_attributes
@@ -20,7 +23,8 @@ from services.lead_scoring.handlers import consent_of
 from services.lead_scoring.models import Account, Contact, SalesOutcome, Touch
 from services.lead_scoring.simulation import AccountHistory, ContactHistory, History, Outcome, paused_collection
 
-CHUNK = 20_000
+CHUNK = 10_000
+Touches = tuple[list[ScoringTouch], list[str]]  # a contact's touches and, in step, their source systems
 
 
 def load_history(session: Session, *, end: datetime, since: datetime | None = None) -> History:
@@ -36,10 +40,9 @@ def load_history(session: Session, *, end: datetime, since: datetime | None = No
 
 
 def _load(session: Session, end: datetime, since: datetime | None) -> History:
-    connection = session.connection()
     accounts = {
         row.id: account_attributes(cast(Account, row))  # reads attributes, domain and name, which the row has
-        for row in connection.execute(select(Account.id, Account.attributes, Account.domain, Account.name))
+        for row in _rows(session, select(Account.id, Account.attributes, Account.domain, Account.name))
     }
     touches = _touches(session, end, since)
     outcomes = _outcomes(session)
@@ -61,8 +64,8 @@ def _load(session: Session, end: datetime, since: datetime | None) -> History:
     loose: list[ContactHistory] = []
     members: list[ContactHistory] = []
     current: uuid.UUID | None = None
-    for row in connection.execute(query):  # ordered by account: an account's contacts come together
-        contact = _contact(row, touches.pop(row.key, []), outcomes.get(row.key, []))
+    for row in _rows(session, query):  # ordered by account: an account's contacts come together
+        contact = _contact(row, touches.pop(row.key, ([], [])), outcomes.get(row.key, []))
         if row.account_id not in accounts:
             loose.append(contact)
             continue
@@ -78,12 +81,9 @@ def _load(session: Session, end: datetime, since: datetime | None) -> History:
     return History(tuple(grouped))
 
 
-def _contact(row: Any, own: list[Any], outcomes: list[Outcome]) -> ContactHistory:
+def _contact(row: Any, own: Touches, outcomes: list[Outcome]) -> ContactHistory:
     consent = consent_of(cast(Contact, row))  # reads attributes, consent and erased_at, which the row has
-    touches = tuple(
-        ScoringTouch(str(touch_id), moment, touch_type, channel, campaign, _tag_set(tags))
-        for _, touch_id, moment, touch_type, channel, campaign, tags, _ in own
-    )
+    touches, sources = own
     if consent.unsubscribed and any(touch.touch_type == "unsubscribe" for touch in touches):
         consent = replace(consent, unsubscribed=False)  # the replay unsubscribes it at that touch
     return ContactHistory(
@@ -92,26 +92,19 @@ def _contact(row: Any, own: list[Any], outcomes: list[Outcome]) -> ContactHistor
         attributes=contact_attributes(cast(Contact, row)),  # reads email, attributes and buying_role
         consent=consent,
         buying_role=row.buying_role,
-        touches=touches,
-        source_systems=tuple(row[-1] for row in own),
+        touches=tuple(touches),
+        source_systems=tuple(sources),
         outcomes=tuple(outcomes),
     )
 
 
-def _touches(session: Session, end: datetime, since: datetime | None) -> dict[str, list[Any]]:
-    """The touch rows of each contact, by the contact's id as text."""
-    # A million rows: the column types' per-row converters would cost more than the query. ids come as text
-    # (a touch id as the live path writes it), tags as JSON text, and on PostgreSQL the driver's aware times
-    # are used as they are.
+def _touches(session: Session, end: datetime, since: datetime | None) -> dict[str, Touches]:
+    """The touches of each contact, by the contact's id as text, each made as its row arrives."""
     postgres = session.get_bind().dialect.name == "postgresql"
-    if postgres:
-        # The driver then gives datetime.UTC times (not a zone named Etc/UTC), which every later comparison
-        # and subtraction of the replay handles faster. LOCAL: only until this transaction ends.
-        session.connection().exec_driver_sql("SET LOCAL TIME ZONE 'UTC'")
     query = select(
         Touch.contact_id.cast(String),
-        Touch.id.cast(String) if postgres else Touch.id,
-        type_coerce(Touch.occurred_at, DateTime(timezone=True)) if postgres else Touch.occurred_at,
+        Touch.id.cast(String) if postgres else Touch.id,  # SQLite keeps 32 hex digits: str() below makes the text
+        Touch.occurred_at,
         Touch.touch_type,
         Touch.channel,
         Touch.campaign,
@@ -120,12 +113,31 @@ def _touches(session: Session, end: datetime, since: datetime | None) -> dict[st
     ).where(Touch.occurred_at < end)
     if since is not None:
         query = query.where(Touch.occurred_at >= since)
-    found: dict[str, list[Any]] = defaultdict(list)
-    result = session.connection().execute(query, execution_options={"yield_per": CHUNK})
-    for rows in result.partitions():
-        for row in rows:  # the rows themselves: a new tuple per row would cost a second of a million
-            found[row[0]].append(row)
+    found: defaultdict[str, Touches] = defaultdict(lambda: ([], []))
+    for key, touch_id, moment, touch_type, channel, campaign, tags, source in _rows(session, query, tuple_row):
+        touches, sources = found[key]
+        touches.append(ScoringTouch(str(touch_id), moment, touch_type, channel, campaign, _tag_set(tags)))
+        sources.append(source)
     return found
+
+
+def _rows(session: Session, query: Select[Any], row_factory: RowFactory[Any] = namedtuple_row) -> Iterator[Any]:
+    """The rows of a select; on PostgreSQL as psycopg gives them, streamed in its binary format.
+
+    A million touches and a hundred thousand contacts: SQLAlchemy's work per row (a Row, the column types'
+    converters) would cost more than the queries, while psycopg's loaders, written in C, give what the column
+    types would (uuids, JSON, aware times). Streamed in chunks (libpq 17 or later, as psycopg[binary] bundles),
+    the rows are used while the server still sends the rest, and a million of them are never held at once.
+    """
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        return iter(connection.execute(query))
+    # The driver then gives datetime.UTC times (not a zone named Etc/UTC), which every later comparison and
+    # subtraction of the replay handles faster. LOCAL: only until this transaction ends.
+    connection.exec_driver_sql("SET LOCAL TIME ZONE 'UTC'")
+    compiled = query.compile(connection)
+    driver = cast(psycopg.Connection[Any], connection.connection.driver_connection)
+    return driver.cursor(binary=True, row_factory=row_factory).stream(str(compiled), compiled.params, size=CHUNK)
 
 
 @lru_cache(maxsize=4096)
@@ -139,6 +151,6 @@ def _outcomes(session: Session) -> dict[str, list[Outcome]]:
     query = select(
         SalesOutcome.contact_id.cast(String), SalesOutcome.outcome, SalesOutcome.at, SalesOutcome.reason
     ).order_by(SalesOutcome.at, SalesOutcome.event_id)
-    for contact_key, outcome, at, reason in session.connection().execute(query):
+    for contact_key, outcome, at, reason in _rows(session, query):
         found[contact_key].append(Outcome(outcome, at, reason))
     return found
