@@ -50,7 +50,7 @@ def resolve_contact(
     if contact is None:
         seed = email or min(f"{system}:{value}" for system, value in pairs)
         contact = Contact(
-            id=uuid.uuid5(NAMESPACE, f"contact:{seed}"),
+            id=_new_contact_id(session, seed),
             email=email,
             account_rule="none",
             attributes={},
@@ -71,6 +71,16 @@ def resolve_contact(
         _learn_traits(contact, traits, now)
     _match_account(session, contact, traits, hint, now)
     return contact
+
+
+def _new_contact_id(session: Session, seed: str) -> uuid.UUID:
+    """The id of a new contact, derived from what identifies it. The id may be taken by an erased contact: a
+    person who comes back after asking to be forgotten is a new contact, with the next id of that seed."""
+    candidate, generation = uuid.uuid5(NAMESPACE, f"contact:{seed}"), 0
+    while session.get(Contact, candidate) is not None:
+        generation += 1
+        candidate = uuid.uuid5(NAMESPACE, f"contact:{seed}#{generation}")
+    return candidate
 
 
 def contact_attributes(contact: Contact | Member) -> dict[str, Any]:

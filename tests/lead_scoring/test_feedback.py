@@ -205,6 +205,29 @@ def test_an_erased_contact_loses_its_personal_data_and_never_qualifies(world: Wo
         assert (lead.stage, lead.reason) == ("disqualified", "erased")
 
 
+@pytest.mark.parametrize("same_batch", [False, True])
+def test_a_person_who_comes_back_after_erasure_is_a_new_contact(world: World, same_batch: bool) -> None:
+    erase = ContactErased(email=DANA, requested_at=T0 + timedelta(minutes=5), source_system="privacy-portal")
+    events: list[Event[Any]] = [
+        identified(DANA, 0),
+        new_event(erase, key="acme-robotics.com", time=T0 + timedelta(minutes=5), source="test"),
+        identified(DANA, 10),
+        touched(DANA, 11, "demo_request"),
+    ]
+    for batch in [events] if same_batch else [[event] for event in events]:
+        world.handle(*batch)
+
+    erased_id = uuid.uuid5(NAMESPACE, f"contact:{DANA}")
+    with world.log.unit_of_work() as uow:
+        erased = uow.session.get_one(Contact, erased_id)
+        assert (erased.email, erased.erased_at is not None) == (None, True)
+        assert uow.session.get_one(Lead, erased_id).reason == "erased"
+        comeback = uow.session.scalars(select(Contact).where(Contact.email == DANA)).one()
+        assert comeback.id != erased_id
+        # A new relationship: the demo request qualifies the new contact.
+        assert uow.session.get_one(Lead, comeback.id).stage == "mql"
+
+
 def test_a_touch_sent_twice_under_new_event_ids_counts_once(world: World) -> None:
     touch = touched(DANA, 1, "webinar_attended")
     again = new_event(touch.data, key=touch.key, time=touch.time, source="test")
