@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Annotated
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
@@ -99,13 +99,25 @@ _MISSING = object()
 
 def lookup(path: str, contact: Attributes, account: Attributes | None) -> object:
     """The attribute a field path names, or a sentinel when it is absent (no account counts as absent)."""
-    root, *names = path.split(".")
-    value: object = contact if root == "contact" else account
-    for name in names:
-        if not isinstance(value, Mapping) or name not in value:
-            return _MISSING
-        value = value[name]
-    return value
+    return getter(path)(contact, account)
+
+
+@lru_cache(maxsize=1024)
+def getter(path: str) -> Callable[[Attributes, Attributes | None], object]:
+    """`lookup` of one path as a function, the path split once."""
+    root, first, *rest = path.split(".")
+    of_contact = root == "contact"
+
+    def get(contact: Attributes, account: Attributes | None) -> object:
+        value: object = (contact if of_contact else account) or {}
+        value = value.get(first, _MISSING) if isinstance(value, Mapping) else _MISSING
+        for name in rest:
+            if not isinstance(value, Mapping) or name not in value:
+                return _MISSING
+            value = value[name]
+        return value
+
+    return get
 
 
 def evaluate(condition: Condition, contact: Attributes, account: Attributes | None) -> tuple[str, ...] | None:
@@ -139,10 +151,10 @@ def _compile(condition: Condition) -> Test:
 
         return any_of
     assert condition.field is not None  # guaranteed by the validator
-    field, exists, matches = condition.field, condition.exists, _matcher(condition)
+    field, exists, matches, get = condition.field, condition.exists, _matcher(condition), getter(condition.field)
 
     def test(contact: Attributes, account: Attributes | None) -> tuple[str, ...] | None:
-        value = lookup(field, contact, account)
+        value = get(contact, account)
         present = value is not _MISSING and value is not None and value != "" and value != [] and value != ()
         if exists is not None:
             return (f"{field} {'present' if present else 'missing'}",) if present == exists else None
