@@ -89,6 +89,13 @@ class Condition(DefinitionPart):
         return self
 
     @cached_property
+    def roots(self) -> frozenset[str]:
+        """What the condition reads: "contact", "account" or both."""
+        if self.field is not None:
+            return frozenset({self.field.split(".", 1)[0]})
+        return frozenset().union(*(part.roots for part in self.all or self.any or ()))
+
+    @cached_property
     def test(self) -> Test:
         """The condition compiled to a function once: every touch scores the fit of its account's contacts."""
         return _compile(self)

@@ -105,11 +105,25 @@ class StageDecision:
     unmet_criteria: tuple[str, ...] = ()
 
 
-def score_fit(definition: LeadDefinition, contact: Attributes, account: Attributes | None) -> FitResult:
-    """The fit score: the points of every fit rule whose condition holds, and its grade."""
+def score_fit(
+    definition: LeadDefinition,
+    contact: Attributes,
+    account: Attributes | None,
+    of_account: dict[str, tuple[str, ...] | None] | None = None,
+) -> FitResult:
+    """The fit score: the points of every fit rule whose condition holds, and its grade.
+
+    `of_account` keeps, by rule id, what the rules that read only the account gave: scoring an account's
+    contacts one after another with the same dict evaluates those rules once for all of them.
+    """
     hits = []
     for rule in definition.fit.rules:
-        matched = evaluate(rule.when, contact, account)
+        if of_account is not None and rule.when.roots == {"account"}:
+            if rule.id not in of_account:
+                of_account[rule.id] = evaluate(rule.when, contact, account)
+            matched = of_account[rule.id]
+        else:
+            matched = evaluate(rule.when, contact, account)
         if matched is not None:
             hits.append(FitHit(rule_id=rule.id, points=rule.points, matched=matched))
     score = round(math.fsum(hit.points for hit in hits), 2) + 0.0
@@ -256,14 +270,15 @@ class ProfileMemo:
     ) -> list[Profile]:
         """The fit and the disqualifiers that fire of each of an account's contacts, each computed once."""
         if definition.version is None:  # a draft: its rules may still change under the same number
-            return [_profile(definition, contact, account, consent) for contact, consent in contacts]
+            return [_profile(definition, contact, account, consent, {}) for contact, consent in contacts]
         shared = (definition.version, _frozen(account) if account is not None else None)
+        of_account: dict[str, tuple[str, ...] | None] = {}
         found = []
         for contact, consent in contacts:
             key = (*shared, consent, _frozen(contact))
             profile = self._profiles.get(key)
             if profile is None:
-                profile = _profile(definition, contact, account, consent)
+                profile = _profile(definition, contact, account, consent, of_account)
                 with self._lock:
                     if len(self._profiles) >= self._size:
                         self._profiles.pop(next(iter(self._profiles)))  # the oldest entry
@@ -272,8 +287,15 @@ class ProfileMemo:
         return found
 
 
-def _profile(definition: LeadDefinition, contact: Attributes, account: Attributes | None, consent: Consent) -> Profile:
-    return score_fit(definition, contact, account), check_disqualifiers(definition, contact, account, consent)
+def _profile(
+    definition: LeadDefinition,
+    contact: Attributes,
+    account: Attributes | None,
+    consent: Consent,
+    of_account: dict[str, tuple[str, ...] | None],
+) -> Profile:
+    fit = score_fit(definition, contact, account, of_account)
+    return fit, check_disqualifiers(definition, contact, account, consent)
 
 
 def _frozen(attributes: Attributes) -> str:

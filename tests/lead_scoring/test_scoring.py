@@ -87,6 +87,21 @@ def test_fit_grade_at_exact_threshold():
     assert score_fit(make_definition(doc), GOOD_CONTACT, GOOD_ACCOUNT).grade == "A"
 
 
+def test_an_accounts_contacts_scored_together_get_the_fit_each_gets_alone():
+    contacts: list[Attributes] = [
+        GOOD_CONTACT,
+        {"title": "Intern"},
+        {},
+        {"title": "Director of IT", "email_domain": "gmail.com"},
+    ]
+    for account in (GOOD_ACCOUNT, {"industry": "Retail", "employees": 5}, None):
+        of_account: dict[str, tuple[str, ...] | None] = {}  # what the account-only rules gave, shared
+        together = [score_fit(DEFINITION, contact, account, of_account) for contact in contacts]
+
+        assert together == [score_fit(DEFINITION, contact, account) for contact in contacts]
+        assert of_account  # the account-only rules were evaluated once, for all of them
+
+
 @pytest.mark.parametrize(
     ("contact", "account", "detail"),
     [
