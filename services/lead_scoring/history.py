@@ -21,6 +21,7 @@ from services.lead_scoring.engagement import Touch as ScoringTouch
 from services.lead_scoring.engagement import require_aware
 from services.lead_scoring.handlers import consent_of
 from services.lead_scoring.models import Account, Contact, SalesOutcome, Touch
+from services.lead_scoring.scope import MEMBER_COLUMNS
 from services.lead_scoring.simulation import AccountHistory, ContactHistory, History, Outcome, paused_collection
 
 CHUNK = 10_000
@@ -47,16 +48,7 @@ def _load(session: Session, end: datetime, since: datetime | None) -> History:
     touches = _touches(session, end, since)
     outcomes = _outcomes(session)
     query = (
-        select(
-            Contact.id,
-            Contact.id.cast(String).label("key"),
-            Contact.email,
-            Contact.account_id,
-            Contact.attributes,
-            Contact.buying_role,
-            Contact.consent,
-            Contact.erased_at,
-        )
+        select(*MEMBER_COLUMNS, Contact.id.cast(String).label("key"))
         .where(Contact.merged_into.is_(None))
         .order_by(Contact.account_id, Contact.id)
     )

@@ -61,7 +61,8 @@ class Scope:
     leads: dict[uuid.UUID, LeadState]
 
 
-_MEMBER_COLUMNS = (
+# What scoring reads of a contact (a `Member`, in this order).
+MEMBER_COLUMNS = (
     Contact.id,
     Contact.email,
     Contact.account_id,
@@ -78,7 +79,7 @@ def members_of_accounts(session: Session, account_ids: Collection[uuid.UUID]) ->
     found: dict[uuid.UUID, list[Member]] = defaultdict(list)
     if account_ids:
         query = (
-            select(*_MEMBER_COLUMNS)
+            select(*MEMBER_COLUMNS)
             .where(among(session, Contact.account_id, account_ids), Contact.merged_into.is_(None))
             .order_by(Contact.id)
         )
@@ -91,7 +92,7 @@ def members_without_account(session: Session, contact_ids: Collection[uuid.UUID]
     """Those of these contacts that are live and have no account: each is a scope of its own."""
     if not contact_ids:
         return []
-    query = select(*_MEMBER_COLUMNS).where(
+    query = select(*MEMBER_COLUMNS).where(
         among(session, Contact.id, contact_ids), Contact.account_id.is_(None), Contact.merged_into.is_(None)
     )
     return [Member(*row) for row in session.execute(query)]
