@@ -119,7 +119,7 @@ class Processor:
                 self._run_fast([event for _, event in claimed], uow)
             for record, event in claimed if isolate else ():
                 try:
-                    with uow.session.begin_nested():
+                    with uow.savepoint():
                         self._handlers.handle_batch([event], uow)
                 except Exception as error:
                     if is_transient(error):
@@ -136,6 +136,7 @@ class Processor:
             return
         try:
             self._handlers.handle_batch(events, uow)
+            uow.flush()  # an event the outbox refuses is the handler's failure: it is isolated and dead-lettered
         except Exception as error:
             if is_transient(error):
                 raise
@@ -218,7 +219,7 @@ def claim_in_inbox(session: Session, group: str, event_ids: list[uuid.UUID]) -> 
             .on_conflict_do_nothing()
             .returning(InboxRecord.event_id)
         )
-        return set(session.scalars(statement))
+        return set(session.connection().execute(statement).scalars())  # Core: no ORM machinery for 500 ids
     values = [{"consumer_group": group, "event_id": event_id, "handled_at": now} for event_id in set(event_ids)]
     statement = sqlite.insert(InboxRecord).on_conflict_do_nothing().returning(InboxRecord.event_id)
     return set(session.scalars(statement, values))

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+import threading
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from functools import cached_property, lru_cache
 from typing import Annotated
 
@@ -89,11 +90,21 @@ class Condition(DefinitionPart):
         return self
 
     @cached_property
+    def fields(self) -> frozenset[str]:
+        """The field paths the condition reads: its result depends on nothing else."""
+        if self.field is not None:
+            return frozenset({self.field})
+        return frozenset().union(*(part.fields for part in self.all or self.any or ()))
+
+    @cached_property
     def roots(self) -> frozenset[str]:
         """What the condition reads: "contact", "account" or both."""
-        if self.field is not None:
-            return frozenset({self.field.split(".", 1)[0]})
-        return frozenset().union(*(part.roots for part in self.all or self.any or ()))
+        return frozenset(path.split(".", 1)[0] for path in self.fields)
+
+    @cached_property
+    def getters(self) -> tuple[Callable[[Attributes, Attributes | None], object], ...]:
+        """A `lookup` of each field the condition reads, in a fixed order."""
+        return tuple(getter(path) for path in sorted(self.fields))
 
     @cached_property
     def test(self) -> Test:
@@ -130,6 +141,37 @@ def getter(path: str) -> Callable[[Attributes, Attributes | None], object]:
 def evaluate(condition: Condition, contact: Attributes, account: Attributes | None) -> tuple[str, ...] | None:
     """What made the condition true, as 'field=value' strings; None if it is false."""
     return condition.test(contact, account)
+
+
+class Results:
+    """Conditions evaluated once per distinct value of the fields they read, which is all their result depends on.
+
+    Contacts that look alike to a rule share its result: one title, one company's attributes, one email domain.
+    The conditions must outlive the memo (keep their definition), as they are known by identity.
+    """
+
+    def __init__(self, size: int = 100_000) -> None:
+        self._size = size
+        self._results: dict[Hashable, tuple[str, ...] | None] = {}
+        self._lock = threading.Lock()  # the consumer and the rescorer of a process share one
+
+    def evaluate(self, condition: Condition, contact: Attributes, account: Attributes | None) -> tuple[str, ...] | None:
+        """`evaluate(condition, contact, account)`, remembered."""
+        values = tuple(get(contact, account) for get in condition.getters)
+        # Typed: values a rule tells apart stay apart (True == 1 == 1.0 in Python, not in a definition).
+        key = (id(condition), values, tuple(value.__class__ for value in values))
+        try:
+            return self._results[key]
+        except KeyError:
+            pass
+        except TypeError:  # a list or a mapping: evaluated, not remembered
+            return condition.test(contact, account)
+        result = condition.test(contact, account)
+        with self._lock:
+            if len(self._results) >= self._size:
+                self._results.pop(next(iter(self._results)))  # the oldest entry
+            self._results[key] = result
+        return result
 
 
 def _compile(condition: Condition) -> Test:

@@ -145,6 +145,7 @@ class EngagementLedger:
     # Which rules a touch of a given kind matches, shared by every ledger of the definition: a replay of
     # a million touches sees a few hundred kinds of touch, and matching them costs more than the rest.
     matching: dict[tuple[object, ...], tuple[_RuleView, ...]] = field(default_factory=dict, compare=False, repr=False)
+    _half_lives: Mapping[str, float | None] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def start(cls, definition: LeadDefinition) -> EngagementLedger:
@@ -154,7 +155,9 @@ class EngagementLedger:
         if cached is None or cached[0] is not definition:
             if len(_EMPTY_LEDGERS) >= 16:
                 _EMPTY_LEDGERS.clear()
-            cached = _EMPTY_LEDGERS[id(definition)] = (definition, cls(rules=_views(definition)))
+            views = _views(definition)
+            half_lives = {view.rule.id: view.half_life_days for view in views}
+            cached = _EMPTY_LEDGERS[id(definition)] = (definition, cls(rules=views, _half_lives=half_lives))
         return cached[1]
 
     def add(self, touch: Touch) -> EngagementLedger:
@@ -205,12 +208,12 @@ class EngagementLedger:
 
     def half_lives(self) -> Mapping[str, float | None]:
         """The half-life in days of each engagement rule, by rule id; None where the points never fade."""
-        return {view.rule.id: view.half_life_days for view in self.rules}
+        return self._half_lives
 
     def _decayed(self, now: datetime) -> Iterator[tuple[CountedTouch, float]]:
         # The one place decay is applied, so that score_at and score_only_at cannot disagree.
         require_aware(now, "now")
-        half_lives = self.half_lives()
+        half_lives = self._half_lives
         for entry in self.counted:
             if entry.touch.occurred_at > now:
                 break  # counted is in scoring order

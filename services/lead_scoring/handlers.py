@@ -38,9 +38,9 @@ from services.lead_scoring.matching import external_id_pairs
 from services.lead_scoring.models import Account, Contact, ContactExternalId, SalesOutcome, Touch
 from services.lead_scoring.normalise import normalise_email
 from services.lead_scoring.scope import (
-    LeadWrites,
     Member,
     Scope,
+    Writes,
     lead_states,
     members_of_accounts,
     members_without_account,
@@ -53,7 +53,7 @@ PROFILES = ProfileMemo()  # shared by the consumer and the rescorer of this proc
 
 @dataclass
 class ScoringBatch:
-    """The state one batch of events works on: the scopes it loaded and the lead rows it writes."""
+    """The state one batch of events works on: the scopes it loaded and the touch and lead rows it writes."""
 
     uow: UnitOfWork
     definition: LeadDefinition | None
@@ -63,7 +63,7 @@ class ScoringBatch:
     touch_ids: set[uuid.UUID] = field(default_factory=set)
     # Contacts of this batch by normalised email, each with its account settled: no query needed for them.
     known: dict[str, Contact] = field(default_factory=dict)
-    writes: LeadWrites = field(default_factory=LeadWrites)
+    writes: Writes = field(default_factory=Writes)
 
     @property
     def session(self) -> Any:
@@ -233,20 +233,20 @@ def on_touch_recorded(batch: ScoringBatch, event: Event[TouchRecorded]) -> None:
     batch.touch_ids.add(data.touch_id)
     occurred_at = data.occurred_at or event.time
     scope = batch.scope_of(contact)  # loaded before the new touch is written, which joins it below
-    batch.session.add(
-        Touch(
-            id=data.touch_id,
-            contact_id=contact.id,
-            account_id=contact.account_id,
-            occurred_at=occurred_at,
-            touch_type=data.touch_type,
-            channel=data.channel,
-            campaign=data.campaign,
-            content_id=data.content_id,
-            content_tags=list(data.content_tags),
-            source_system=data.source_system,
-            url=data.url,
-        )
+    batch.writes.touch(
+        {
+            "id": data.touch_id,
+            "contact_id": contact.id,
+            "account_id": contact.account_id,
+            "occurred_at": occurred_at,
+            "touch_type": data.touch_type,
+            "channel": data.channel,
+            "campaign": data.campaign,
+            "content_id": data.content_id,
+            "content_tags": list(data.content_tags),
+            "source_system": data.source_system,
+            "url": data.url,
+        }
     )
     if data.touch_type == "unsubscribe":
         contact.consent = "unsubscribed"
@@ -280,6 +280,7 @@ def on_contact_erased(batch: ScoringBatch, event: Event[ContactErased]) -> None:
     batch.known.pop(contact.email or "", None)
     contact.erased_at = event.time
     contact.email, contact.attributes, contact.pain_points = None, {}, []
+    batch.writes.flush(batch.session)  # the touches of this batch go too
     batch.session.execute(delete(Touch).where(Touch.contact_id == contact.id))
     batch.session.execute(delete(ContactExternalId).where(ContactExternalId.contact_id == contact.id))
     scope.touches[contact.id] = []

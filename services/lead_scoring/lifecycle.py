@@ -91,8 +91,9 @@ def evaluate_account(
 ) -> dict[uuid.UUID, Verdict]:
     """Score every contact of an account at `now`, roll them up, and decide each one's stage.
 
-    Contacts outside `detail_for` (when given) get the same scores without the per-touch engagement hits:
-    the roll-up needs their scores, not their explanation. A `memo` spares scoring fit and disqualifiers again.
+    Contacts outside `detail_for` (when given) get the same scores and stages without the per-touch engagement hits
+    and without the words of their stage decision: the roll-up needs their scores, not their explanation. A `memo`
+    spares scoring fit and disqualifiers again.
     """
     profiles = (
         memo.profiles(definition, account, [(facts.attributes, facts.consent) for facts in contacts]) if memo else None
@@ -122,7 +123,11 @@ def evaluate_account(
         shared = roll_up_account(definition, {str(cid): score for cid, score in scores.items()}, roles)
         roll_ups = dict.fromkeys(scores, shared)
     return {
-        contact_id: Verdict(score, roll_ups[contact_id], decide_stage(definition, score, roll_ups[contact_id]))
+        contact_id: Verdict(
+            score,
+            roll_ups[contact_id],
+            decide_stage(definition, score, roll_ups[contact_id], words=detail_for is None or contact_id in detail_for),
+        )
         for contact_id, score in scores.items()
     }
 

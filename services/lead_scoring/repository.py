@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import or_, select, tuple_
 from sqlalchemy.orm import Session
 
-from database.queries import among
+from database.queries import among, rows
 from services.lead_scoring.definition import LeadDefinition, parse_definition
 from services.lead_scoring.engagement import Touch as ScoringTouch
 from services.lead_scoring.matching import AccountCandidate, ContactCandidate
@@ -157,7 +157,8 @@ def touches_of(session: Session, contact_ids: Sequence[uuid.UUID]) -> dict[uuid.
     found: dict[uuid.UUID, list[ScoringTouch]] = defaultdict(list)
     if not contact_ids:
         return found
-    rows = session.execute(
+    touches = rows(
+        session,
         select(
             Touch.contact_id,
             Touch.id,
@@ -168,9 +169,9 @@ def touches_of(session: Session, contact_ids: Sequence[uuid.UUID]) -> dict[uuid.
             Touch.content_tags,
         )
         .where(among(session, Touch.contact_id, contact_ids))
-        .order_by(Touch.occurred_at, Touch.id)
+        .order_by(Touch.occurred_at, Touch.id),
     )
-    for contact_id, touch_id, occurred_at, touch_type, channel, campaign, tags in rows:
+    for contact_id, touch_id, occurred_at, touch_type, channel, campaign, tags in touches:
         found[contact_id].append(
             ScoringTouch(str(touch_id), occurred_at, touch_type, channel, campaign, tuple(tags or ()))
         )
@@ -188,7 +189,7 @@ def existing_touch_ids(session: Session, touch_ids: Sequence[uuid.UUID]) -> set[
     """Which of these touches are stored already."""
     if not touch_ids:
         return set()
-    return set(session.scalars(select(Touch.id).where(among(session, Touch.id, touch_ids))))
+    return set(rows(session, select(Touch.id).where(among(session, Touch.id, touch_ids))).scalars())
 
 
 def contacts_by_email(session: Session, emails: Collection[str]) -> list[Contact]:

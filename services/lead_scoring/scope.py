@@ -15,14 +15,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from database.queries import among
+from database.queries import among, rows
 from services.lead_scoring.engagement import Touch as ScoringTouch
 from services.lead_scoring.lifecycle import LeadState
-from services.lead_scoring.models import Account, Contact, Lead
+from services.lead_scoring.models import Account, Contact, Lead, Touch
 
 
 @dataclass(frozen=True)
@@ -83,7 +83,7 @@ def members_of_accounts(session: Session, account_ids: Collection[uuid.UUID]) ->
             .where(among(session, Contact.account_id, account_ids), Contact.merged_into.is_(None))
             .order_by(Contact.id)
         )
-        for row in session.execute(query):
+        for row in rows(session, query):
             found[row.account_id].append(Member(*row))
     return found
 
@@ -95,7 +95,7 @@ def members_without_account(session: Session, contact_ids: Collection[uuid.UUID]
     query = select(*MEMBER_COLUMNS).where(
         among(session, Contact.id, contact_ids), Contact.account_id.is_(None), Contact.merged_into.is_(None)
     )
-    return [Member(*row) for row in session.execute(query)]
+    return [Member(*row) for row in rows(session, query)]
 
 
 def lead_states(session: Session, contact_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, LeadState]:
@@ -103,16 +103,24 @@ def lead_states(session: Session, contact_ids: Collection[uuid.UUID]) -> dict[uu
     if not contact_ids:
         return {}
     columns = [getattr(Lead, name) for name in _STATE_FIELDS]
-    rows = session.execute(select(Lead.contact_id, *columns).where(among(session, Lead.contact_id, contact_ids)))
-    return {contact_id: LeadState(*state) for contact_id, *state in rows}
+    query = select(Lead.contact_id, *columns).where(among(session, Lead.contact_id, contact_ids))
+    return {contact_id: LeadState(*state) for contact_id, *state in rows(session, query)}
 
 
 @dataclass
-class LeadWrites:
-    """Lead rows written by a batch, stored together by `flush` (last write of a lead wins)."""
+class Writes:
+    """Touch and lead rows written by a batch, stored together by `flush` (the last write of a lead wins).
 
+    Pending rows are invisible to queries: flush before reading or deleting touches or leads with SQL.
+    """
+
+    _touches: list[dict[str, Any]] = field(default_factory=list)
     _scored: dict[uuid.UUID, dict[str, Any]] = field(default_factory=dict)
     _recycled: dict[uuid.UUID, dict[str, Any]] = field(default_factory=dict)
+
+    def touch(self, row: dict[str, Any]) -> None:
+        """A new touch row (the columns of `Touch`)."""
+        self._touches.append(row)
 
     def scored(
         self,
@@ -142,10 +150,13 @@ class LeadWrites:
             self._recycled[contact_id] = {"contact_id": contact_id, **values}
 
     def flush(self, session: Session) -> None:
-        """Store the pending rows: one upsert for the scored leads, one update for the recycled ones."""
+        """Store the pending rows: one insert of the touches, one upsert for the scored leads, one update for the
+        recycled ones."""
+        if self._touches:
+            session.execute(insert(Touch), self._touches)
         if self._scored:
-            insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-            statement = insert(Lead)
+            upsert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+            statement = upsert(Lead)
             columns = [name for name in next(iter(self._scored.values())) if name != "contact_id"]
             statement = statement.on_conflict_do_update(
                 index_elements=[Lead.contact_id], set_={name: statement.excluded[name] for name in columns}
@@ -153,5 +164,6 @@ class LeadWrites:
             session.execute(statement, list(self._scored.values()))
         if self._recycled:
             session.execute(update(Lead), list(self._recycled.values()))
+        self._touches.clear()
         self._scored.clear()
         self._recycled.clear()

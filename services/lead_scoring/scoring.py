@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Hashable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
-from services.lead_scoring.conditions import Attributes, evaluate, lookup, same_value
+from services.lead_scoring.conditions import Attributes, Condition, Results, evaluate, lookup, same_value
 from services.lead_scoring.definition import Disqualifier, Grade, LeadDefinition, grade_at_least
 from services.lead_scoring.engagement import EngagementLedger, EngagementResult, Touch, require_aware
 
@@ -106,24 +106,17 @@ class StageDecision:
 
 
 def score_fit(
-    definition: LeadDefinition,
-    contact: Attributes,
-    account: Attributes | None,
-    of_account: dict[str, tuple[str, ...] | None] | None = None,
+    definition: LeadDefinition, contact: Attributes, account: Attributes | None, results: Results | None = None
 ) -> FitResult:
     """The fit score: the points of every fit rule whose condition holds, and its grade.
 
-    `of_account` keeps, by rule id, what the rules that read only the account gave: scoring an account's
-    contacts one after another with the same dict evaluates those rules once for all of them.
+    `results` remembers what each rule's condition gave for the values it read: scoring an account's contacts one
+    after another evaluates the rules that read only the account once for all of them, and so on.
     """
+    test = results.evaluate if results is not None else evaluate
     hits = []
     for rule in definition.fit.rules:
-        if of_account is not None and rule.when.roots == {"account"}:
-            if rule.id not in of_account:
-                of_account[rule.id] = evaluate(rule.when, contact, account)
-            matched = of_account[rule.id]
-        else:
-            matched = evaluate(rule.when, contact, account)
+        matched = test(rule.when, contact, account)
         if matched is not None:
             hits.append(FitHit(rule_id=rule.id, points=rule.points, matched=matched))
     score = round(math.fsum(hit.points for hit in hits), 2) + 0.0
@@ -141,21 +134,29 @@ def fit_grade(definition: LeadDefinition, score: float) -> Grade:
 
 
 def check_disqualifiers(
-    definition: LeadDefinition, contact: Attributes, account: Attributes | None, consent: Consent
+    definition: LeadDefinition,
+    contact: Attributes,
+    account: Attributes | None,
+    consent: Consent,
+    results: Results | None = None,
 ) -> tuple[DisqualifierHit, ...]:
     """Every disqualifier that fires, in definition order; an erased contact is always disqualified."""
     hits = []
     if consent.erased:
         hits.append(DisqualifierHit(rule_id=None, reason_code="erased", detail="the contact asked to be forgotten"))
     for rule in definition.disqualifiers:
-        detail = _disqualifier_detail(rule, contact, account, consent)
+        detail = _disqualifier_detail(rule, contact, account, consent, results.evaluate if results else evaluate)
         if detail is not None:
             hits.append(DisqualifierHit(rule_id=rule.id, reason_code=rule.reason_code, detail=detail))
     return tuple(hits)
 
 
 def _disqualifier_detail(
-    rule: Disqualifier, contact: Attributes, account: Attributes | None, consent: Consent
+    rule: Disqualifier,
+    contact: Attributes,
+    account: Attributes | None,
+    consent: Consent,
+    test: Callable[[Condition, Attributes, Attributes | None], tuple[str, ...] | None],
 ) -> str | None:
     if rule.kind == "competitor_domain":
         competitors = [_domain(domain) for domain in rule.domains or ()]
@@ -166,7 +167,7 @@ def _disqualifier_detail(
         return None
     if rule.kind == "condition":
         assert rule.when is not None  # guaranteed by the definition's validator
-        matched = evaluate(rule.when, contact, account)
+        matched = test(rule.when, contact, account)
         return None if matched is None else ", ".join(matched)
     if rule.kind == "existing_customer":
         field = rule.field or "account.is_customer"
@@ -257,49 +258,38 @@ Profile = tuple[FitResult, tuple[DisqualifierHit, ...]]
 
 
 class ProfileMemo:
-    """`score_fit` and `check_disqualifiers` remembered by definition version, attributes and consent, which is all
-    they depend on: every touch of an account scores all its contacts again, and their attributes rarely change."""
+    """`score_fit` and `check_disqualifiers` of published definitions with each rule's condition remembered by the
+    values it reads (`conditions.Results`): every touch scores all its account's contacts again, and contacts that
+    look alike to a rule (the same title, the same company) share its result."""
 
-    def __init__(self, size: int = 200_000) -> None:
+    def __init__(self, size: int = 100_000) -> None:
         self._size = size
-        self._profiles: dict[Hashable, Profile] = {}
+        # id(definition) -> (the definition, kept so that its conditions' ids are not reused; their results)
+        self._memos: dict[int, tuple[LeadDefinition, Results]] = {}
         self._lock = threading.Lock()
 
     def profiles(
         self, definition: LeadDefinition, account: Attributes | None, contacts: Iterable[tuple[Attributes, Consent]]
     ) -> list[Profile]:
-        """The fit and the disqualifiers that fire of each of an account's contacts, each computed once."""
-        if definition.version is None:  # a draft: its rules may still change under the same number
-            return [_profile(definition, contact, account, consent, {}) for contact, consent in contacts]
-        shared = (definition.version, _frozen(account) if account is not None else None)
-        of_account: dict[str, tuple[str, ...] | None] = {}
-        found = []
-        for contact, consent in contacts:
-            key = (*shared, consent, _frozen(contact))
-            profile = self._profiles.get(key)
-            if profile is None:
-                profile = _profile(definition, contact, account, consent, of_account)
-                with self._lock:
-                    if len(self._profiles) >= self._size:
-                        self._profiles.pop(next(iter(self._profiles)))  # the oldest entry
-                    self._profiles[key] = profile
-            found.append(profile)
-        return found
+        """The fit and the disqualifiers that fire of each of an account's contacts."""
+        # A draft's rules may still change under the same number: its results are kept for this account only.
+        results = self._results(definition) if definition.version is not None else Results()
+        return [
+            (
+                score_fit(definition, contact, account, results),
+                check_disqualifiers(definition, contact, account, consent, results),
+            )
+            for contact, consent in contacts
+        ]
 
-
-def _profile(
-    definition: LeadDefinition,
-    contact: Attributes,
-    account: Attributes | None,
-    consent: Consent,
-    of_account: dict[str, tuple[str, ...] | None],
-) -> Profile:
-    fit = score_fit(definition, contact, account, of_account)
-    return fit, check_disqualifiers(definition, contact, account, consent)
-
-
-def _frozen(attributes: Attributes) -> str:
-    return repr(sorted(attributes.items()))
+    def _results(self, definition: LeadDefinition) -> Results:
+        memo = self._memos.get(id(definition))
+        if memo is None or memo[0] is not definition:
+            with self._lock:
+                if len(self._memos) >= 8:
+                    self._memos.clear()
+                memo = self._memos[id(definition)] = (definition, Results(self._size))
+        return memo[1]
 
 
 def is_engaged(definition: LeadDefinition, score: ContactScore) -> bool:
@@ -346,38 +336,51 @@ def roll_up_engagement(
     )
 
 
-def decide_stage(definition: LeadDefinition, score: ContactScore, account: AccountScore) -> StageDecision:
-    """The lifecycle stage; for a contact without an account, pass the roll-up of the contact alone."""
+def decide_stage(
+    definition: LeadDefinition, score: ContactScore, account: AccountScore, *, words: bool = True
+) -> StageDecision:
+    """The lifecycle stage; for a contact without an account, pass the roll-up of the contact alone.
+
+    `words=False` decides the same stage for the same reason without putting it in words (no explanation, unmet
+    criteria by name only): an account's other contacts are staged at every touch, and mostly stay where they are.
+    """
     if score.disqualifiers:
         first = score.disqualifiers[0]
-        return StageDecision("disqualified", first.reason_code, f"disqualified ({first.reason_code}): {first.detail}")
-    unmet = _unmet_criteria(definition, score, account)
+        text = f"disqualified ({first.reason_code}): {first.detail}" if words else ""
+        return StageDecision("disqualified", first.reason_code, text)
+    unmet = _unmet_criteria(definition, score, account, words)
     for hit in score.hand_raisers:
         if hit.fit_grade_met:
+            if not words:
+                return StageDecision("mql", "hand_raiser", "", tuple(unmet))
             when = hit.occurred_at.isoformat()
             text = f"hand-raiser {hit.rule_id}: {hit.touch_type} at {when}, fit grade {score.fit.grade}"
             return StageDecision("mql", "hand_raiser", f"{text} (min {hit.min_fit_grade})", tuple(unmet))
     if not unmet:
-        return StageDecision("mql", "criteria", "meets the MQL criteria: " + _criteria_met(definition, score, account))
+        text = "meets the MQL criteria: " + _criteria_met(definition, score, account) if words else ""
+        return StageDecision("mql", "criteria", text)
     threshold = definition.engaged.min_engagement_score
     engagement = score.engagement.score
     if is_engaged(definition, score):
-        text = f"engaged: engagement {engagement:g} >= {threshold:g}; not an MQL: {'; '.join(unmet)}"
+        text = f"engaged: engagement {engagement:g} >= {threshold:g}; not an MQL: {'; '.join(unmet)}" if words else ""
         return StageDecision("engaged", "engagement_threshold", text, tuple(unmet))
-    text = f"raw: engagement {engagement:g} < {threshold:g}; not an MQL: {'; '.join(unmet)}"
+    text = f"raw: engagement {engagement:g} < {threshold:g}; not an MQL: {'; '.join(unmet)}" if words else ""
     return StageDecision("raw", "below_engagement_threshold", text, tuple(unmet))
 
 
-def _unmet_criteria(definition: LeadDefinition, score: ContactScore, account: AccountScore) -> list[str]:
+def _unmet_criteria(definition: LeadDefinition, score: ContactScore, account: AccountScore, words: bool) -> list[str]:
     mql = definition.mql
     unmet = []
     if not grade_at_least(score.fit.grade, mql.min_fit_grade):
-        unmet.append(f"fit grade {score.fit.grade} is below {mql.min_fit_grade}")
+        unmet.append(f"fit grade {score.fit.grade} is below {mql.min_fit_grade}" if words else "fit")
     if score.engagement.score < mql.min_engagement_score:
-        unmet.append(f"engagement {score.engagement.score:g} < {mql.min_engagement_score:g}")
+        unmet.append(f"engagement {score.engagement.score:g} < {mql.min_engagement_score:g}" if words else "engagement")
     if mql.min_account_score is not None and account.score < mql.min_account_score:
-        unmet.append(f"account score {account.score:g} < {mql.min_account_score:g}")
+        unmet.append(f"account score {account.score:g} < {mql.min_account_score:g}" if words else "account")
     if mql.committee_required and not account.committee_met:
+        if not words:
+            unmet.append("committee")
+            return unmet
         needed = definition.account.committee.min_engaged_contacts
         details = [f"no engaged {role}" for role in account.missing_roles]
         if len(account.engaged_contacts) < needed:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import uuid
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from eventlog.models import DeadLetter, OutboxRecord
 from events.registry import decode, encode
@@ -59,8 +59,11 @@ def test_poison_messages_are_dead_lettered_and_the_next_event_is_handled(backend
     backend.emit(touch("acme.com", 2))
     backend.deliver()
 
+    echo = touch("acme.com", 99)
+
     def handler(event, uow):
         if event.data.properties["seq"] == 13:
+            uow.emit(echo)  # undone with the rest of the failed handler's work
             raise ValueError("seq 13 is unlucky")
         record_effect(event, uow)
 
@@ -92,6 +95,8 @@ def test_poison_messages_are_dead_lettered_and_the_next_event_is_handled(backend
         "handler_error",
     ]
     assert backend.effects("g") == [("acme.com", 2)]
+    with backend.engine.connect() as connection:
+        assert connection.scalar(select(func.count()).where(OutboxRecord.event_id == echo.id)) == 0
 
 
 def test_order_is_kept_per_account_key(backend: Harness) -> None:

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from services.lead_scoring.conditions import Condition, evaluate
+from services.lead_scoring.conditions import Condition, Results, evaluate
 
 
 def check(when: dict[str, Any], contact: dict[str, object], account: dict[str, object] | None = None):
@@ -117,3 +117,28 @@ def test_any_reports_the_first_part_that_holds():
     assert check(when, {"job_function": "IT", "title": "Ops lead"}) == ("contact.job_function=IT",)
     assert check(when, {"title": "Ops lead"}) == ("contact.title=Ops lead",)
     assert check(when, {"title": "CFO"}) is None
+
+
+def test_remembered_results_are_those_of_evaluating_each_time():
+    conditions = [
+        Condition.model_validate(when)
+        for when in (
+            {"field": "account.is_customer", "eq": True},
+            {"field": "account.employees", "in": [50, "fifty"]},
+            {"field": "contact.interests", "in": ["automation"]},
+            {"all": [{"field": "contact.title", "regex": "director"}, {"field": "account.employees", "exists": True}]},
+        )
+    ]
+    # Values Python finds equal but a definition tells apart (True, 1, 1.0; 50, 50.0 report differently), lists,
+    # absent and None: one memo across all of them must answer as evaluating each time does.
+    values: list[object] = [True, 1, 1.0, 50, 50.0, "50", "Fifty", None, ["Automation"], ["pricing"], {"a": 1}]
+    results = Results()
+    for _ in range(2):
+        for value in values:
+            for contact, account in (
+                ({"interests": value, "title": "Director"}, {"is_customer": value, "employees": value}),
+                ({}, {}),
+                ({"title": value}, None),
+            ):
+                for condition in conditions:
+                    assert results.evaluate(condition, contact, account) == evaluate(condition, contact, account)

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from services.lead_scoring.conditions import Attributes
+from services.lead_scoring.conditions import Attributes, Results
 from services.lead_scoring.definition import LeadDefinition
 from services.lead_scoring.engagement import Touch
 from services.lead_scoring.explanation import explain
@@ -94,12 +94,11 @@ def test_an_accounts_contacts_scored_together_get_the_fit_each_gets_alone():
         {},
         {"title": "Director of IT", "email_domain": "gmail.com"},
     ]
+    results = Results()  # what each rule's condition gave for the values it read, shared
     for account in (GOOD_ACCOUNT, {"industry": "Retail", "employees": 5}, None):
-        of_account: dict[str, tuple[str, ...] | None] = {}  # what the account-only rules gave, shared
-        together = [score_fit(DEFINITION, contact, account, of_account) for contact in contacts]
+        together = [score_fit(DEFINITION, contact, account, results) for contact in contacts]
 
         assert together == [score_fit(DEFINITION, contact, account) for contact in contacts]
-        assert of_account  # the account-only rules were evaluated once, for all of them
 
 
 @pytest.mark.parametrize(
