@@ -72,7 +72,7 @@ def main() -> None:
     report(
         [
             ("producer (kafka-python, to populate)", f"{produce_rate:>10,.0f} events/s"),
-            ("raw kafka-python consume", f"{raw_rate:>10,.0f} events/s"),
+            ("raw kafka-python consume (median of 3 reads)", f"{raw_rate:>10,.0f} events/s"),
             (f"event log consume (inbox + no-op, PostgreSQL, batch {args.batch_size})", f"{log_rate:>10,.0f} events/s"),
             ("ratio event log / raw", f"{log_rate / raw_rate:>10.2f}"),
             ("inbox rows written", f"{inbox_rows:>10,}"),

@@ -102,6 +102,11 @@ class Condition(DefinitionPart):
         return frozenset(path.split(".", 1)[0] for path in self.fields)
 
     @cached_property
+    def account_only(self) -> bool:
+        """True if the condition reads nothing of the contact: the same for all of an account's contacts."""
+        return self.roots == {"account"}
+
+    @cached_property
     def getters(self) -> tuple[Callable[[Attributes, Attributes | None], object], ...]:
         """A `lookup` of each field the condition reads, in a fixed order."""
         return tuple(getter(path) for path in sorted(self.fields))
@@ -113,6 +118,7 @@ class Condition(DefinitionPart):
 
 
 _MISSING = object()
+Evaluate = Callable[["Condition", Attributes, Attributes | None], tuple[str, ...] | None]
 
 
 def lookup(path: str, contact: Attributes, account: Attributes | None) -> object:
@@ -172,6 +178,19 @@ class Results:
                 self._results.pop(next(iter(self._results)))  # the oldest entry
             self._results[key] = result
         return result
+
+    def of_account(self) -> Evaluate:
+        """`evaluate` for the contacts of one account: the conditions that read only the account, once."""
+        once: dict[int, tuple[str, ...] | None] = {}
+
+        def evaluate(condition: Condition, contact: Attributes, account: Attributes | None) -> tuple[str, ...] | None:
+            if not condition.account_only:
+                return self.evaluate(condition, contact, account)
+            if id(condition) not in once:
+                once[id(condition)] = self.evaluate(condition, contact, account)
+            return once[id(condition)]
+
+        return evaluate
 
 
 def _compile(condition: Condition) -> Test:

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
-from services.lead_scoring.conditions import Attributes, Condition, Results, evaluate, lookup, same_value
+from services.lead_scoring.conditions import Attributes, Evaluate, Results, evaluate, lookup, same_value
 from services.lead_scoring.definition import Disqualifier, Grade, LeadDefinition, grade_at_least
 from services.lead_scoring.engagement import EngagementLedger, EngagementResult, Touch, require_aware
 
@@ -106,14 +106,13 @@ class StageDecision:
 
 
 def score_fit(
-    definition: LeadDefinition, contact: Attributes, account: Attributes | None, results: Results | None = None
+    definition: LeadDefinition, contact: Attributes, account: Attributes | None, test: Evaluate = evaluate
 ) -> FitResult:
     """The fit score: the points of every fit rule whose condition holds, and its grade.
 
-    `results` remembers what each rule's condition gave for the values it read: scoring an account's contacts one
-    after another evaluates the rules that read only the account once for all of them, and so on.
+    `test` evaluates a rule's condition: a `Results` memo spares evaluating the same condition on the same values
+    again, for the contacts of an account and beyond.
     """
-    test = results.evaluate if results is not None else evaluate
     hits = []
     for rule in definition.fit.rules:
         matched = test(rule.when, contact, account)
@@ -138,14 +137,14 @@ def check_disqualifiers(
     contact: Attributes,
     account: Attributes | None,
     consent: Consent,
-    results: Results | None = None,
+    test: Evaluate = evaluate,
 ) -> tuple[DisqualifierHit, ...]:
     """Every disqualifier that fires, in definition order; an erased contact is always disqualified."""
     hits = []
     if consent.erased:
         hits.append(DisqualifierHit(rule_id=None, reason_code="erased", detail="the contact asked to be forgotten"))
     for rule in definition.disqualifiers:
-        detail = _disqualifier_detail(rule, contact, account, consent, results.evaluate if results else evaluate)
+        detail = _disqualifier_detail(rule, contact, account, consent, test)
         if detail is not None:
             hits.append(DisqualifierHit(rule_id=rule.id, reason_code=rule.reason_code, detail=detail))
     return tuple(hits)
@@ -156,7 +155,7 @@ def _disqualifier_detail(
     contact: Attributes,
     account: Attributes | None,
     consent: Consent,
-    test: Callable[[Condition, Attributes, Attributes | None], tuple[str, ...] | None],
+    test: Evaluate,
 ) -> str | None:
     if rule.kind == "competitor_domain":
         competitors = [_domain(domain) for domain in rule.domains or ()]
@@ -273,11 +272,11 @@ class ProfileMemo:
     ) -> list[Profile]:
         """The fit and the disqualifiers that fire of each of an account's contacts."""
         # A draft's rules may still change under the same number: its results are kept for this account only.
-        results = self._results(definition) if definition.version is not None else Results()
+        test = (self._results(definition) if definition.version is not None else Results()).of_account()
         return [
             (
-                score_fit(definition, contact, account, results),
-                check_disqualifiers(definition, contact, account, consent, results),
+                score_fit(definition, contact, account, test),
+                check_disqualifiers(definition, contact, account, consent, test),
             )
             for contact, consent in contacts
         ]

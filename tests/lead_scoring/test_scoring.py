@@ -96,7 +96,8 @@ def test_an_accounts_contacts_scored_together_get_the_fit_each_gets_alone():
     ]
     results = Results()  # what each rule's condition gave for the values it read, shared
     for account in (GOOD_ACCOUNT, {"industry": "Retail", "employees": 5}, None):
-        together = [score_fit(DEFINITION, contact, account, results) for contact in contacts]
+        test = results.of_account()
+        together = [score_fit(DEFINITION, contact, account, test) for contact in contacts]
 
         assert together == [score_fit(DEFINITION, contact, account) for contact in contacts]
 
