@@ -217,7 +217,8 @@ def contacts_of_accounts(session: Session, account_ids: Collection[uuid.UUID]) -
 
 
 def accounts(session: Session, account_ids: Collection[uuid.UUID]) -> list[Account]:
-    """These accounts."""
+    """These accounts, locked until the transaction ends (see `scope.members_without_account`)."""
     if not account_ids:
         return []
-    return list(session.scalars(select(Account).where(among(session, Account.id, account_ids))))
+    query = select(Account).where(among(session, Account.id, account_ids)).order_by(Account.id).with_for_update()
+    return list(session.scalars(query))

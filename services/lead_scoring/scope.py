@@ -89,11 +89,20 @@ def members_of_accounts(session: Session, account_ids: Collection[uuid.UUID]) ->
 
 
 def members_without_account(session: Session, contact_ids: Collection[uuid.UUID]) -> list[Member]:
-    """Those of these contacts that are live and have no account: each is a scope of its own."""
+    """Those of these contacts that are live and have no account, each a scope of its own, locked until the
+    transaction ends.
+
+    A scope is evaluated under the lock of its account's row (`repository.accounts`), or of its contact's row for a
+    contact without an account: the consumer of a partition and the rescorer may both evaluate an account, and
+    each must start from the leads the other committed, or both would qualify the same lead.
+    """
     if not contact_ids:
         return []
-    query = select(*MEMBER_COLUMNS).where(
-        among(session, Contact.id, contact_ids), Contact.account_id.is_(None), Contact.merged_into.is_(None)
+    query = (
+        select(*MEMBER_COLUMNS)
+        .where(among(session, Contact.id, contact_ids), Contact.account_id.is_(None), Contact.merged_into.is_(None))
+        .order_by(Contact.id)
+        .with_for_update()
     )
     return [Member(*row) for row in rows(session, query)]
 
