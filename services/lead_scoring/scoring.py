@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
-from services.lead_scoring.conditions import Attributes, Evaluate, Results, evaluate, lookup, same_value
+from services.lead_scoring.conditions import Attributes, Evaluate, Results, evaluate, getter, lookup, same_value
 from services.lead_scoring.definition import Disqualifier, Grade, LeadDefinition, grade_at_least
 from services.lead_scoring.engagement import EngagementLedger, EngagementResult, Touch, require_aware
 
@@ -257,38 +257,116 @@ Profile = tuple[FitResult, tuple[DisqualifierHit, ...]]
 
 
 class ProfileMemo:
-    """`score_fit` and `check_disqualifiers` of published definitions with each rule's condition remembered by the
-    values it reads (`conditions.Results`): every touch scores all its account's contacts again, and contacts that
-    look alike to a rule (the same title, the same company) share its result."""
+    """`score_fit` and `check_disqualifiers` of published definitions, remembered: every touch scores all its
+    account's contacts again.
+
+    A profile is kept under what the definition reads of the contact, its account and its consent (`Reads`), so
+    contacts that look alike to the rules (the same title at the same company) share it. A profile not seen yet
+    is scored with each rule's condition remembered by the values it reads (`conditions.Results`).
+    """
 
     def __init__(self, size: int = 100_000) -> None:
         self._size = size
-        # id(definition) -> (the definition, kept so that its conditions' ids are not reused; their results)
-        self._memos: dict[int, tuple[LeadDefinition, Results]] = {}
+        # id(definition) -> what is remembered for it (the memo keeps the definition, so its id is not reused)
+        self._memos: dict[int, _Memo] = {}
         self._lock = threading.Lock()
 
     def profiles(
         self, definition: LeadDefinition, account: Attributes | None, contacts: Iterable[tuple[Attributes, Consent]]
     ) -> list[Profile]:
         """The fit and the disqualifiers that fire of each of an account's contacts."""
-        # A draft's rules may still change under the same number: its results are kept for this account only.
-        test = (self._results(definition) if definition.version is not None else Results()).of_account()
-        return [
-            (
-                score_fit(definition, contact, account, test),
-                check_disqualifiers(definition, contact, account, consent, test),
-            )
-            for contact, consent in contacts
-        ]
+        if definition.version is None:  # a draft: its rules may still change under the same number
+            test = Results().of_account()
+            return [_profile(definition, contact, account, consent, test) for contact, consent in contacts]
+        memo = self._memo(definition)
+        test = memo.results.of_account()
+        of_account = memo.reads.of_account(account)
+        found = []
+        for contact, consent in contacts:
+            key = (of_account, consent, memo.reads.of_contact(contact))
+            try:
+                profile = memo.profiles.get(key)
+            except TypeError:  # a list or a mapping among the values: scored, not remembered
+                found.append(_profile(definition, contact, account, consent, test))
+                continue
+            if profile is None:
+                profile = _profile(definition, contact, account, consent, test)
+                with self._lock:
+                    if len(memo.profiles) >= self._size:
+                        memo.profiles.pop(next(iter(memo.profiles)))  # the oldest entry
+                    memo.profiles[key] = profile
+            found.append(profile)
+        return found
 
-    def _results(self, definition: LeadDefinition) -> Results:
+    def _memo(self, definition: LeadDefinition) -> _Memo:
         memo = self._memos.get(id(definition))
-        if memo is None or memo[0] is not definition:
+        if memo is None or memo.definition is not definition:
             with self._lock:
                 if len(self._memos) >= 8:
                     self._memos.clear()
-                memo = self._memos[id(definition)] = (definition, Results(self._size))
-        return memo[1]
+                memo = self._memos[id(definition)] = _Memo(definition, Reads.of(definition), Results(self._size), {})
+        return memo
+
+
+@dataclass(frozen=True)
+class _Memo:
+    definition: LeadDefinition
+    reads: Reads
+    results: Results
+    profiles: dict[Hashable, Profile]
+
+
+@dataclass(frozen=True)
+class Reads:
+    """What a definition's fit rules and disqualifiers read of a contact and of its account: all a profile depends on,
+    with consent."""
+
+    contact: tuple[Callable[[Attributes, Attributes | None], object], ...]
+    account: tuple[Callable[[Attributes, Attributes | None], object], ...]
+
+    @classmethod
+    def of(cls, definition: LeadDefinition) -> Reads:
+        """The fields the definition's rules read, split by whose they are."""
+        conditions = [rule.when for rule in definition.fit.rules]
+        conditions += [rule.when for rule in definition.disqualifiers if rule.when is not None]
+        paths = {path for condition in conditions for path in condition.fields}
+        derived = []
+        for rule in definition.disqualifiers:
+            if rule.kind == "existing_customer":
+                paths.add(rule.field or "account.is_customer")
+            if rule.kind == "competitor_domain":  # what `_domains_of` reads: of the email, only its domain
+                paths |= {"contact.email_domain", "account.domain"}
+                derived = [_email_domain]
+        ordered = sorted(paths)
+        return cls(
+            contact=(*(getter(path) for path in ordered if path.startswith("contact.")), *derived),
+            account=tuple(getter(path) for path in ordered if path.startswith("account.")),
+        )
+
+    def of_account(self, account: Attributes | None) -> Hashable:
+        """The values read of the account (typed: True, 1 and 1.0 are different values to a rule)."""
+        if account is None:
+            return None
+        values = tuple(get({}, account) for get in self.account)
+        return values, tuple(map(type, values))
+
+    def of_contact(self, contact: Attributes) -> Hashable:
+        """The values read of the contact, typed."""
+        values = tuple(get(contact, None) for get in self.contact)
+        return values, tuple(map(type, values))
+
+
+def _email_domain(contact: Attributes, account: Attributes | None) -> object:
+    email = contact.get("email")
+    return email.rsplit("@", 1)[1] if isinstance(email, str) and "@" in email else None
+
+
+def _profile(
+    definition: LeadDefinition, contact: Attributes, account: Attributes | None, consent: Consent, test: Evaluate
+) -> Profile:
+    return score_fit(definition, contact, account, test), check_disqualifiers(
+        definition, contact, account, consent, test
+    )
 
 
 def is_engaged(definition: LeadDefinition, score: ContactScore) -> bool:

@@ -16,6 +16,8 @@ from services.lead_scoring.scoring import (
     AccountScore,
     Consent,
     ContactScore,
+    ProfileMemo,
+    check_disqualifiers,
     decide_stage,
     roll_up_account,
     score_contact,
@@ -100,6 +102,38 @@ def test_an_accounts_contacts_scored_together_get_the_fit_each_gets_alone():
         together = [score_fit(DEFINITION, contact, account, test) for contact in contacts]
 
         assert together == [score_fit(DEFINITION, contact, account) for contact in contacts]
+
+
+def test_remembered_profiles_are_those_scored_each_time():
+    definition = DEFINITION.model_copy(update={"version": 7})  # published: its profiles are remembered
+    contacts: list[Attributes] = [
+        GOOD_CONTACT,
+        {"title": "Intern"},
+        {},
+        {"title": "Director of IT", "email_domain": "gmail.com"},
+        {**GOOD_CONTACT, "email": "bo@rival.com"},
+        {**GOOD_CONTACT, "email": "al@notrival.com"},
+        {"title": ["VP", "Operations"]},
+        {"seniority": True},
+        {"seniority": 1},
+    ]
+    consents = [Consent(), Consent(unsubscribed=True), Consent(erased=True), Consent(marketing_consent=False)]
+    accounts: list[Attributes | None] = [
+        GOOD_ACCOUNT,
+        {"industry": "Retail", "employees": 5},
+        {**GOOD_ACCOUNT, "is_customer": True},
+        {**GOOD_ACCOUNT, "is_customer": 1},
+        {"domain": "www.rival.com"},
+        None,
+    ]
+    memo = ProfileMemo()
+    for _ in range(2):  # scored, then remembered
+        for account in accounts:
+            pairs = [(contact, consent) for contact in contacts for consent in consents]
+            assert memo.profiles(definition, account, pairs) == [
+                (score_fit(definition, contact, account), check_disqualifiers(definition, contact, account, consent))
+                for contact, consent in pairs
+            ]
 
 
 @pytest.mark.parametrize(
