@@ -38,15 +38,18 @@ class World:
 
     def __init__(self, engine: Engine) -> None:
         self.log = SqlEventLog(engine)
-        document = yaml.safe_load((ROOT / "config/lead_definition.example.yaml").read_text())
+        self.publish(yaml.safe_load((ROOT / "config/lead_definition.example.yaml").read_text()), T0)
+
+    def publish(self, document: dict[str, Any], now: datetime) -> None:
+        """Publish a definition, approved by both sides (which rescores every lead, when the rescorer runs)."""
         marketing, sales = Principal("m", "marketing_ops"), Principal("s", "sales_ops")
         with self.log.unit_of_work() as uow:
-            draft = definitions.create_draft(uow, document=document, actor=marketing, now=T0)
+            draft = definitions.create_draft(uow, document=document, actor=marketing, now=now)
         for actor in (marketing, sales):
             with self.log.unit_of_work() as uow:
-                definitions.approve_draft(uow, definition_id=draft.id, revision=1, actor=actor, now=T0)
+                definitions.approve_draft(uow, definition_id=draft.id, revision=1, actor=actor, now=now)
         with self.log.unit_of_work() as uow:
-            definitions.publish_draft(uow, definition_id=draft.id, actor=sales, now=T0)
+            definitions.publish_draft(uow, definition_id=draft.id, actor=sales, now=now)
 
     def handle(self, *events: Event[Any]) -> None:
         """Handle events as one batch."""
