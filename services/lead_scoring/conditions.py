@@ -14,6 +14,8 @@ Scalar = str | bool | int | float
 Attributes = Mapping[str, object]
 # A condition as a function: what made it true ('field=value' strings), or None.
 Test = Callable[[Attributes, "Attributes | None"], "tuple[str, ...] | None"]
+# One field path's value, read from a contact and its account.
+Getter = Callable[[Attributes, "Attributes | None"], object]
 
 FIELD_PATTERN = r"^(contact|account)(\.[A-Za-z_][A-Za-z0-9_]*)+$"
 OPERATORS = ("eq", "in", "range", "regex", "exists")
@@ -107,7 +109,7 @@ class Condition(DefinitionPart):
         return self.roots == {"account"}
 
     @cached_property
-    def getters(self) -> tuple[Callable[[Attributes, Attributes | None], object], ...]:
+    def getters(self) -> tuple[Getter, ...]:
         """A `lookup` of each field the condition reads, in a fixed order."""
         return tuple(getter(path) for path in sorted(self.fields))
 
@@ -127,7 +129,7 @@ def lookup(path: str, contact: Attributes, account: Attributes | None) -> object
 
 
 @lru_cache(maxsize=1024)
-def getter(path: str) -> Callable[[Attributes, Attributes | None], object]:
+def getter(path: str) -> Getter:
     """`lookup` of one path as a function, the path split once."""
     root, first, *rest = path.split(".")
     of_contact = root == "contact"
@@ -165,7 +167,7 @@ class Results:
         """`evaluate(condition, contact, account)`, remembered."""
         values = tuple(get(contact, account) for get in condition.getters)
         # Typed: values a rule tells apart stay apart (True == 1 == 1.0 in Python, not in a definition).
-        key = (id(condition), values, tuple(value.__class__ for value in values))
+        key = (id(condition), values, tuple(map(type, values)))
         try:
             return self._results[key]
         except KeyError:

@@ -9,12 +9,21 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Callable, Hashable, Iterable, Mapping
+from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
-from services.lead_scoring.conditions import Attributes, Evaluate, Results, evaluate, getter, lookup, same_value
+from services.lead_scoring.conditions import (
+    Attributes,
+    Evaluate,
+    Getter,
+    Results,
+    evaluate,
+    getter,
+    lookup,
+    same_value,
+)
 from services.lead_scoring.definition import Disqualifier, Grade, LeadDefinition, grade_at_least
 from services.lead_scoring.engagement import EngagementLedger, EngagementResult, Touch, require_aware
 
@@ -321,8 +330,8 @@ class Reads:
     """What a definition's fit rules and disqualifiers read of a contact and of its account: all a profile depends on,
     with consent."""
 
-    contact: tuple[Callable[[Attributes, Attributes | None], object], ...]
-    account: tuple[Callable[[Attributes, Attributes | None], object], ...]
+    contact: tuple[Getter, ...]
+    account: tuple[Getter, ...]
 
     @classmethod
     def of(cls, definition: LeadDefinition) -> Reads:
