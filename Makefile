@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup up test test-fast lint fmt typecheck bench contracts services-start services-stop clean
+.PHONY: setup up test test-fast lint fmt typecheck fuzz bench contracts services-start services-stop clean
 
 setup: $(STAMP)  ## Create the virtualenv with leadflow and its development tools.
 
@@ -33,6 +33,9 @@ fmt: $(STAMP)  ## Format and fix what ruff can.
 
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy .
+
+fuzz: $(STAMP)  ## The fuzz tests at length: many more rounds of hostile records than CI runs.
+	LEADFLOW_FUZZ_ROUNDS=200 scripts/test tests/eventlog/test_fuzz_records.py
 
 bench: $(STAMP)  ## Benchmarks on the real broker and PostgreSQL; they print their figures.
 	scripts/with-services sh -c '$(PY) bench/eventlog.py && $(PY) bench/scoring.py'

@@ -15,7 +15,10 @@ from kafka.producer import KafkaProducer
 from kafka.structs import OffsetAndMetadata, TopicPartition
 from sqlalchemy.orm import Session
 
+from eventlog import kafka_records
 from eventlog.log import Record
+
+kafka_records.tolerate_any_header_key()
 
 log = logging.getLogger(__name__)
 
@@ -39,22 +42,29 @@ class KafkaLogConsumer:
             metadata_max_age_ms=config.pop("metadata_max_age_ms", 10_000),
             **config,
         )
+        self._next: dict[TopicPartition, int] = {}
 
     def poll(self, max_records: int, timeout_s: float) -> list[Record]:
         """The next records; within a partition in log order."""
         self._keep_rebalance_wanted()
         polled = self._consumer.poll(timeout_ms=int(timeout_s * 1000), max_records=max_records)
-        return [
-            Record(
-                tp.topic.removeprefix(self._prefix),
-                tp.partition,
-                message.offset,
-                message.key.decode() if message.key is not None else None,
-                message.value,
-            )
-            for tp, messages in polled.items()
-            for message in messages
-        ]
+        records = []
+        for tp, messages in polled.items():
+            topic = tp.topic.removeprefix(self._prefix)
+            for message in messages:
+                headers = tuple(message.headers or ())
+                records.append(Record(topic, tp.partition, message.offset, message.key, message.value, headers))
+            self._next[tp] = messages[-1].offset + 1
+        return records
+
+    def lag(self) -> dict[tuple[str, int], int]:
+        """Per partition read so far: the broker's high watermark (from the last fetch) minus the next offset."""
+        lags = {}
+        for tp, next_offset in self._next.items():
+            highwater = self._consumer.highwater(tp)
+            if highwater is not None:
+                lags[(tp.topic.removeprefix(self._prefix), tp.partition)] = max(0, highwater - next_offset)
+        return lags
 
     def _keep_rebalance_wanted(self) -> None:
         """Make sure a rebalance that has started is finished by a later poll, even if this one times out.

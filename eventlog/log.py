@@ -8,16 +8,22 @@ from typing import Protocol
 
 from sqlalchemy.orm import Session
 
+Header = tuple[str, bytes | None]
+
 
 @dataclass(frozen=True)
 class Record:
-    """One message as read from the log, before it is decoded."""
+    """One message as read from the log, before it is decoded: whatever a producer sent, as bytes.
+
+    A key or value may be null (a tombstone has no value), binary, or as large as the broker allows.
+    """
 
     topic: str
     partition: int
     offset: int
-    key: str | None
-    value: bytes
+    key: bytes | None
+    value: bytes | None
+    headers: tuple[Header, ...] = ()
 
 
 class LogConsumer(Protocol):
@@ -37,6 +43,10 @@ class LogConsumer(Protocol):
 
     def rewind(self, records: Sequence[Record]) -> None:
         """Deliver `records` again on the next poll, after a failed attempt."""
+        ...
+
+    def lag(self) -> dict[tuple[str, int], int]:
+        """Records not yet read, per (topic, partition) this consumer reads, as far as it knows."""
         ...
 
     def close(self) -> None:

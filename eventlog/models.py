@@ -31,20 +31,41 @@ class OutboxRecord(Base):
         Index(
             "ix_outbox_unsent",
             "position",
-            postgresql_where=text("sent_at IS NULL"),
-            sqlite_where=text("sent_at IS NULL"),
+            postgresql_where=text("sent_at IS NULL AND failed_at IS NULL"),
+            sqlite_where=text("sent_at IS NULL AND failed_at IS NULL"),
+        ),
+        Index(
+            "ix_outbox_failed",
+            "position",
+            postgresql_where=text("failed_at IS NOT NULL"),
+            sqlite_where=text("failed_at IS NOT NULL"),
         ),
     )
 
     position: Mapped[int] = mapped_column(Position, primary_key=True, autoincrement=True)
     topic: Mapped[str] = mapped_column(String(200))
-    key: Mapped[str] = mapped_column(String(320))
+    key: Mapped[bytes | None] = mapped_column(LargeBinary)
     event_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     event_type: Mapped[str | None] = mapped_column(String(200))
-    value: Mapped[bytes] = mapped_column(LargeBinary)
+    value: Mapped[bytes | None] = mapped_column(LargeBinary)  # null only for a dead-lettered tombstone
     headers: Mapped[dict[str, str] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # An event the broker can never take is set aside here, with why, and the relay goes on.
+    failed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    failure: Mapped[str | None] = mapped_column(Text)
+
+    def failure_summary(self) -> dict[str, Any]:
+        """What an operator reads of an outbox row the broker refused."""
+        return {
+            "position": self.position,
+            "topic": self.topic,
+            "event_id": str(self.event_id) if self.event_id else None,
+            "event_type": self.event_type,
+            "size": len(self.value or b""),
+            "failed_at": self.failed_at.isoformat() if self.failed_at else None,
+            "failure": self.failure,
+        }
 
 
 class InboxRecord(Base):
@@ -78,8 +99,10 @@ class DeadLetter(Base):
     topic: Mapped[str] = mapped_column(String(200))
     partition: Mapped[int] = mapped_column(Integer)
     offset: Mapped[int] = mapped_column(BigInteger)
-    key: Mapped[str | None] = mapped_column(String(320))
-    value: Mapped[bytes] = mapped_column(LargeBinary)
+    # The original bytes, whatever they are: a null or binary or huge key, a tombstone's null value.
+    key: Mapped[bytes | None] = mapped_column(LargeBinary)
+    value: Mapped[bytes | None] = mapped_column(LargeBinary)
+    headers: Mapped[list[Any] | None] = mapped_column(JSON, comment="[name, base64 value] pairs.")
     reason: Mapped[str] = mapped_column(String(50))
     error: Mapped[str] = mapped_column(Text)
     event_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
@@ -88,4 +111,17 @@ class DeadLetter(Base):
 
     def summary(self) -> dict[str, Any]:
         """What an operator reads first."""
-        return {"topic": self.topic, "offset": self.offset, "reason": self.reason, "error": self.error}
+        return {
+            "id": self.id,
+            "consumer_group": self.consumer_group,
+            "topic": self.topic,
+            "partition": self.partition,
+            "offset": self.offset,
+            "reason": self.reason,
+            "error": self.error,
+            "event_id": str(self.event_id) if self.event_id else None,
+            "event_type": self.event_type,
+            "key_size": None if self.key is None else len(self.key),
+            "value_size": None if self.value is None else len(self.value),
+            "created_at": self.created_at.isoformat(),
+        }

@@ -10,19 +10,20 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from prometheus_client import Counter
+from prometheus_client import Counter, Gauge
 from sqlalchemy import ARRAY, String, Uuid, bindparam, func, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from database.types import UtcDateTime
+from eventlog.dead_letters import DEAD_LETTER_FAILED, WRONG_TOPIC, dead_letter
+from eventlog.health import Heartbeat
 from eventlog.log import LogConsumer, Record
-from eventlog.models import DeadLetter, InboxRecord
+from eventlog.models import InboxRecord
 from eventlog.retry import Backoff, is_transient
 from eventlog.unit_of_work import UnitOfWork
 from events.envelope import utc_now
 from events.registry import HANDLER_ERROR, Event, EventRejected, decode
-from events.topics import dead_letter_topic
 
 log = logging.getLogger(__name__)
 
@@ -50,8 +51,8 @@ class Handlers:
 
 HANDLED = Counter("leadflow_events_handled_total", "Events handled", ["group", "type"])
 SKIPPED = Counter("leadflow_events_duplicate_total", "Duplicate deliveries dropped by the inbox", ["group"])
-DEAD_LETTERED = Counter("leadflow_dead_letters_total", "Messages sent to the dead-letter queue", ["group", "reason"])
 RETRIED = Counter("leadflow_transient_faults_total", "Batches retried after a transient fault", ["group"])
+LAG = Gauge("leadflow_consumer_lag", "Records on the log not yet read by the group", ["group", "topic", "partition"])
 
 
 class _HandlerFailedError(Exception):
@@ -59,7 +60,8 @@ class _HandlerFailedError(Exception):
 
 
 class Processor:
-    """Runs `handlers` for a consumer group; events of other types are passed over."""
+    """Runs `handlers` for a consumer group. Whatever a record holds, it is handled or dead-lettered, and the
+    consumer goes on; only transient faults (database or broker unreachable) make it wait and retry."""
 
     def __init__(
         self,
@@ -75,6 +77,7 @@ class Processor:
         self._uow = uow
         self._handlers = handlers if isinstance(handlers, Handlers) else Handlers.each(handlers)
         self._batch_size = batch_size
+        self.heartbeat = Heartbeat(f"consumer:{group}")
 
     def run(self, stop: threading.Event, poll_timeout_s: float = 0.2) -> None:
         """Consume until `stop` is set; the batch in hand is finished first. Transient faults back off."""
@@ -85,9 +88,11 @@ class Processor:
                 try:
                     polled_at = time.monotonic()
                     records = self._consumer.poll(self._batch_size, poll_timeout_s)
+                    self._report_lag()
                     if records:
                         self.process(records)
                     else:
+                        self.heartbeat.progressed()
                         # With the broker gone, a poll can come back at once: wait out its timeout, do not spin.
                         stop.wait(max(0.0, poll_timeout_s - (time.monotonic() - polled_at)))
                     backoff.reset()
@@ -104,12 +109,36 @@ class Processor:
             self._consumer.close()
 
     def process(self, records: Sequence[Record]) -> None:
-        """Handle one batch: all in one transaction, or event by event when a handler fails."""
+        """Handle one batch: in one transaction; else event by event in savepoints; else record by record."""
+        first = records[0]
+        self.heartbeat.busy(f"{len(records)} records from {first.topic}@{first.partition}:{first.offset}")
         try:
             self._attempt(records, isolate=False)
         except _HandlerFailedError:
-            self._attempt(records, isolate=True)
+            try:
+                self._attempt(records, isolate=True)
+            except Exception as error:
+                if is_transient(error):
+                    raise
+                log.exception("%s: a batch failed even event by event; going record by record", self.group)
+                for record in records:
+                    self._one_or_last_resort(record)
+                return
         self._consumer.commit(records)
+        self.heartbeat.progressed()
+
+    def _one_or_last_resort(self, record: Record) -> None:
+        """One record in its own transaction; if even that fails, a last-resort dead letter, and move on."""
+        try:
+            self._attempt([record], isolate=True)
+        except Exception as error:
+            if is_transient(error):
+                raise
+            with self._uow as uow:
+                dead_letter(uow, self.group, record, DEAD_LETTER_FAILED, f"{type(error).__name__}: {error}")
+                self._consumer.stage_offsets(uow.session, [record])
+                uow.commit()
+        self._consumer.commit([record])
 
     def _attempt(self, records: Sequence[Record], *, isolate: bool) -> None:
         with self._uow as uow:
@@ -125,7 +154,7 @@ class Processor:
                     if is_transient(error):
                         raise
                     log.exception("%s: handler failed on %s %s", self.group, event.type, event.id)
-                    self._dead_letter(uow, record, HANDLER_ERROR, f"{type(error).__name__}: {error}", event)
+                    dead_letter(uow, self.group, record, HANDLER_ERROR, f"{type(error).__name__}: {error}", event)
             self._consumer.stage_offsets(uow.session, records)
             uow.commit()
         for _, event in claimed:
@@ -146,9 +175,15 @@ class Processor:
         events = []
         for record in records:
             try:
-                events.append((record, decode(record.value)))
+                event = decode(record.value)
             except EventRejected as rejected:
-                self._dead_letter(uow, record, rejected.reason, rejected.detail)
+                dead_letter(uow, self.group, record, rejected.reason, rejected.detail)
+                continue
+            if event.topic != record.topic:
+                detail = f"{event.type} travels on {event.topic}, not on {record.topic}"
+                dead_letter(uow, self.group, record, WRONG_TOPIC, detail, event)
+                continue
+            events.append((record, event))
         return events
 
     def _claim(self, uow: UnitOfWork, events: list[tuple[Record, Event[Any]]]) -> list[tuple[Record, Event[Any]]]:
@@ -168,39 +203,9 @@ class Processor:
             fresh.append((record, event))
         return fresh
 
-    def _dead_letter(
-        self, uow: UnitOfWork, record: Record, reason: str, error: str, event: Event[Any] | None = None
-    ) -> None:
-        DEAD_LETTERED.labels(self.group, reason).inc()
-        log.warning("%s: dead-lettered %s@%s: %s: %s", self.group, record.topic, record.offset, reason, error)
-        uow.session.add(
-            DeadLetter(
-                consumer_group=self.group,
-                topic=record.topic,
-                partition=record.partition,
-                offset=record.offset,
-                key=record.key,
-                value=record.value,
-                reason=reason,
-                error=error,
-                event_id=event.id if event else None,
-                event_type=event.type if event else None,
-                created_at=utc_now(),
-            )
-        )
-        uow.append(
-            topic=dead_letter_topic(record.topic),
-            key=record.key or "",
-            value=record.value,
-            headers={
-                "leadflow.dlq.reason": reason,
-                "leadflow.dlq.error": error[:1000],
-                "leadflow.dlq.group": self.group,
-                "leadflow.dlq.topic": record.topic,
-                "leadflow.dlq.partition": str(record.partition),
-                "leadflow.dlq.offset": str(record.offset),
-            },
-        )
+    def _report_lag(self) -> None:
+        for (topic, partition), lag in self._consumer.lag().items():
+            LAG.labels(self.group, topic, str(partition)).set(lag)
 
 
 def claim_in_inbox(session: Session, group: str, event_ids: list[uuid.UUID]) -> set[uuid.UUID]:

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from eventlog.log import Record, TransientError
 from eventlog.models import ConsumerOffset, OutboxRecord
 from events.envelope import utc_now
+
+_LAG_EVERY_S = 5.0
 
 
 class SqlLogConsumer:
@@ -22,6 +25,8 @@ class SqlLogConsumer:
         self._topics = tuple(topics)
         self._committed: dict[str, int] | None = None  # as stored in the table
         self._position: dict[str, int] = {}  # as far as this consumer has read
+        self._lag: dict[tuple[str, int], int] = {}
+        self._lag_checked_at = -_LAG_EVERY_S
 
     def poll(self, max_records: int, timeout_s: float) -> list[Record]:
         """The next records after this consumer's position."""
@@ -96,6 +101,22 @@ class SqlLogConsumer:
     def rewind(self, records: Sequence[Record]) -> None:
         """Forget the read-ahead: the next poll starts again from the stored offsets."""
         self._committed = None
+
+    def lag(self) -> dict[tuple[str, int], int]:
+        """Per topic: positions in the log after this consumer's (looked up at most every few seconds)."""
+        now = time.monotonic()
+        if now - self._lag_checked_at >= _LAG_EVERY_S and self._position:
+            self._lag_checked_at = now
+            with self._session_factory() as session:
+                newest = dict(
+                    session.execute(
+                        select(OutboxRecord.topic, func.max(OutboxRecord.position))
+                        .where(OutboxRecord.topic.in_(self._topics))
+                        .group_by(OutboxRecord.topic)
+                    ).all()
+                )
+            self._lag = {(topic, 0): max(0, newest.get(topic, 0) - read) for topic, read in self._position.items()}
+        return self._lag
 
     def close(self) -> None:
         """Nothing to leave: the group lives in the database."""

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from eventlog.limits import check_size
 from eventlog.models import OutboxRecord
 from events.envelope import utc_now
 from events.registry import Event, encode
@@ -46,19 +47,23 @@ class UnitOfWork:
         self._appended = []
 
     def emit(self, event: Event[Any]) -> None:
-        """Append `event` to the outbox; it is published only if this unit of work commits."""
-        self.append(topic=event.topic, key=event.key, value=encode(event), event=event)
+        """Append `event` to the outbox; it is published only if this unit of work commits.
+
+        An event larger than the broker takes raises `RecordTooLarge` here, in the handler's transaction.
+        """
+        self.append(topic=event.topic, key=event.key.encode(), value=encode(event), event=event)
 
     def append(
         self,
         *,
         topic: str,
-        key: str,
-        value: bytes,
+        key: bytes | None,
+        value: bytes | None,
         event: Event[Any] | None = None,
         headers: dict[str, str] | None = None,
     ) -> None:
         """Append raw bytes to `topic` (dead letters use this; events go through `emit`)."""
+        check_size(topic, key, value, headers)
         self._appended.append(
             {
                 "topic": topic,

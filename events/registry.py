@@ -140,6 +140,7 @@ class EventRejected(Exception):  # noqa: N818 - a rejection is an outcome, not a
 MALFORMED = "malformed"
 SCHEMA_VIOLATION = "schema_violation"
 UNKNOWN_TYPE = "unknown_type"
+TOMBSTONE = "tombstone"
 HANDLER_ERROR = "handler_error"
 
 
@@ -174,8 +175,10 @@ def _rejection(error: ValidationError) -> EventRejected:
     return EventRejected(MALFORMED, f"not a CloudEvent: {path}: {first['msg']}")
 
 
-def decode(raw: bytes) -> Event[EventData]:
+def decode(raw: bytes | None) -> Event[EventData]:
     """Parse bytes into a typed event, or raise `EventRejected` naming why."""
+    if raw is None:
+        raise EventRejected(TOMBSTONE, "a record with no value: leadflow topics carry facts, never deletions")
     try:
         envelope = _event_decoder().validate_json(raw)
     except ValidationError as error:

@@ -15,10 +15,11 @@ from sqlalchemy import Engine, text
 
 from database.engine import make_engine
 from eventlog.backends import EventLog, KafkaEventLog, SqlEventLog, processor
+from eventlog.health import Heartbeat
 from eventlog.kafka import ensure_topics
 from events.topics import ALL as ALL_TOPICS
 from events.topics import dead_letter_topic
-from leadflow import problems
+from leadflow import operations, problems
 from leadflow.problems import Problem
 from leadflow.service import Context, ServiceParts
 from leadflow.settings import Settings
@@ -56,16 +57,25 @@ class Workers:
 
     stop: threading.Event = field(default_factory=threading.Event)
     threads: list[threading.Thread] = field(default_factory=list)
+    heartbeats: list[Heartbeat] = field(default_factory=list)
 
-    def start(self, name: str, target: Callable[[threading.Event], None]) -> None:
-        """Run `target(stop)` in a daemon thread named `name`."""
+    def start(self, name: str, target: Callable[[threading.Event], None], heartbeat: Heartbeat | None = None) -> None:
+        """Run `target(stop)` in a daemon thread named `name`; its heartbeat, if it has one, feeds readiness."""
         thread = threading.Thread(target=target, args=(self.stop,), name=name, daemon=True)
         thread.start()
         self.threads.append(thread)
+        if heartbeat is not None:
+            self.heartbeats.append(heartbeat)
 
     def dead(self) -> list[str]:
         """Names of threads that died."""
         return [thread.name for thread in self.threads if not thread.is_alive()]
+
+    def problems(self, stuck_after_s: float) -> list[str]:
+        """Why the workers are not healthy: each dead thread and each loop stuck past `stuck_after_s`."""
+        dead = [f"{name}: thread died" for name in self.dead()]
+        stuck = [problem for beat in self.heartbeats if (problem := beat.problem(stuck_after_s))]
+        return dead + stuck
 
     def shutdown(self, timeout_s: float = 30) -> None:
         """Ask every loop to finish its batch, and wait for it."""
@@ -86,12 +96,12 @@ def start_workers(context: Context, parts: Sequence[ServiceParts], *, run_relay:
                 handlers=subscription.handlers,
                 batch_size=context.settings.batch_size,
             )
-            workers.start(f"consumer:{subscription.group}", loop.run)
+            workers.start(f"consumer:{subscription.group}", loop.run, loop.heartbeat)
         for number, background in enumerate(service.loops):
             workers.start(f"{service.name}:loop{number}", background)
     relay = context.log.relay() if run_relay else None
     if relay is not None:
-        workers.start("relay", relay.run)
+        workers.start("relay", relay.run, relay.heartbeat)
     return workers
 
 
@@ -119,6 +129,7 @@ def create_app(settings: Settings, services: Sequence[str] = tuple(SERVICES), *,
     app.state.context = context
     problems.install(app)
     _add_operations_routes(app, engine)
+    app.include_router(operations.router)
     for service in parts:
         for router in service.routers:
             app.include_router(router)
@@ -139,9 +150,10 @@ def _add_operations_routes(app: FastAPI, engine: Engine) -> None:
                 connection.execute(text("SELECT 1"))
         except Exception as error:
             raise Problem(503, "Not ready", f"database unreachable: {error}") from None
-        dead = app.state.workers.dead() if hasattr(app.state, "workers") else []
-        if dead:
-            raise Problem(503, "Not ready", f"worker threads died: {', '.join(dead)}")
+        workers: Workers | None = getattr(app.state, "workers", None)
+        troubles = workers.problems(app.state.settings.stuck_after_s) if workers else []
+        if troubles:
+            raise Problem(503, "Not ready", "; ".join(troubles), problems=troubles)
         return {"status": "ready"}
 
     @app.get("/metrics", tags=["operations"])

@@ -32,6 +32,12 @@ class Settings(BaseSettings):
     )
     kafka_partitions: int = Field(default=6, ge=1, description="Partitions of topics leadflow creates.")
     batch_size: int = Field(default=500, ge=1, description="Most events a consumer handles in one transaction.")
+    stuck_after_s: float = Field(
+        default=120.0,
+        gt=0,
+        description="`/ready` answers 503 naming a consumer busy on one batch, or a relay with rows pending and "
+        "no progress, for longer than this.",
+    )
     http_host: str = Field(default="127.0.0.1", description="Address the HTTP API listens on.")
     http_port: int = Field(default=8000, description="Port of the HTTP API.")
     log_format: Literal["json", "console"] | None = Field(

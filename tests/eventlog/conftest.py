@@ -11,10 +11,7 @@ from tests.eventlog.harness import Harness, make_harness
 BACKENDS = ["kafka", "sql-postgresql", "sql-sqlite"]
 
 
-@pytest.fixture(params=BACKENDS)
-def backend(request: pytest.FixtureRequest) -> Iterator[Harness]:
-    """A fresh harness of each event-log backend in turn."""
-    name = request.param
+def _harness(request: pytest.FixtureRequest, name: str) -> Iterator[Harness]:
     if name == "sql-sqlite":
         engine = request.getfixturevalue("sqlite_engine")
         bootstrap = None
@@ -24,3 +21,21 @@ def backend(request: pytest.FixtureRequest) -> Iterator[Harness]:
     harness = make_harness(name, engine, engine.url.render_as_string(hide_password=False), bootstrap)
     yield harness
     harness.close()
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> Iterator[Harness]:
+    """A fresh harness of each event-log backend in turn."""
+    yield from _harness(request, request.param)
+
+
+@pytest.fixture(params=["kafka", "sql-postgresql"])
+def postgres_backend(request: pytest.FixtureRequest) -> Iterator[Harness]:
+    """A fresh harness of each backend that runs on PostgreSQL (for faults injected with PostgreSQL's tools)."""
+    yield from _harness(request, request.param)
+
+
+@pytest.fixture
+def kafka_backend(request: pytest.FixtureRequest) -> Iterator[Harness]:
+    """A fresh harness of the Kafka backend (for the relay, which only it has)."""
+    yield from _harness(request, "kafka")

@@ -17,14 +17,13 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--db-url", required=True)
     parser.add_argument("--bootstrap")
-    parser.add_argument("--topic", required=True)
+    parser.add_argument("--prefix", default="")
     parser.add_argument("--group", required=True)
     parser.add_argument("--kill-at-seq", type=int)
     parser.add_argument("--kill-point", choices=["handler", "before_offset_commit"], default="handler")
     args = parser.parse_args()
 
-    harness = make_harness("child", make_engine(args.db_url), args.db_url, args.bootstrap)
-    harness.topic = args.topic
+    harness = make_harness("child", make_engine(args.db_url), args.db_url, args.bootstrap, prefix=args.prefix)
     stop = stop_on_signals()
 
     def handler(event, uow):
@@ -46,7 +45,7 @@ def _kill_before_committing(proc, seq: int) -> None:
     original_commit = consumer.commit
 
     def commit(records: Sequence[Record]) -> None:
-        if any(f'"seq":{seq}' in record.value.decode() for record in records):
+        if any(f'"seq":{seq}' in (record.value or b"").decode() for record in records):
             os.kill(os.getpid(), signal.SIGKILL)
         original_commit(records)
 

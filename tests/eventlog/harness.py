@@ -15,11 +15,13 @@ from sqlalchemy import BigInteger, Column, Engine, Integer, MetaData, String, Ta
 
 from eventlog.backends import EventLog, KafkaEventLog, SqlEventLog, processor
 from eventlog.kafka import ensure_topics
+from eventlog.models import OutboxRecord
 from eventlog.processor import Processor
 from eventlog.unit_of_work import UnitOfWork
 from events.catalog import TouchRecorded
 from events.catalog.common import ContactIdentity
 from events.registry import Event, encode, new_event
+from events.topics import TOUCHES, dead_letter_topic
 
 # The tests' handler writes here: one row per effect, in the order the effects happened.
 effects_metadata = MetaData(schema="eventlog")
@@ -60,7 +62,7 @@ def record_effect(event: Event[Any], uow: UnitOfWork, group: str = "g") -> None:
 
 @dataclass
 class Harness:
-    """A backend with a private topic and a fresh database."""
+    """A backend with the touches topic and a fresh database (on Kafka, the topic behind a private prefix)."""
 
     name: str
     engine: Engine
@@ -68,25 +70,33 @@ class Harness:
     topic: str
     database_url: str
     bootstrap: str | None = None
+    prefix: str = ""
     _producer: KafkaProducer | None = field(default=None, repr=False)
 
     def emit(self, *events: Event[Any]) -> None:
         """Commit `events` to the outbox, each on this harness's topic."""
         with self.log.unit_of_work() as uow:
             for event in events:
-                uow.append(topic=self.topic, key=event.key, value=encode(event), event=event)
+                uow.append(topic=self.topic, key=event.key.encode(), value=encode(event), event=event)
             uow.commit()
 
-    def produce_raw(self, key: str, value: bytes) -> None:
-        """Put bytes on the topic the way an outside producer would."""
+    def produce_raw(
+        self, key: bytes | None, value: bytes | None, headers: list[tuple[str, bytes]] | None = None
+    ) -> tuple[int, int]:
+        """Put bytes on the topic the way an outside producer would; the (partition, offset) they got."""
         if self.bootstrap is None:
             with self.log.unit_of_work() as uow:
-                uow.append(topic=self.topic, key=key, value=value)
+                position = uow.session.scalar(
+                    insert(OutboxRecord)
+                    .values(topic=self.topic, key=key, value=value, headers=None, created_at=datetime.now(UTC))
+                    .returning(OutboxRecord.position)
+                )
                 uow.commit()
-            return
+            return 0, int(position or 0)
         if self._producer is None:
-            self._producer = KafkaProducer(bootstrap_servers=self.bootstrap)
-        self._producer.send(self.topic, key=key.encode(), value=value).get(timeout=30)
+            self._producer = KafkaProducer(bootstrap_servers=self.bootstrap, max_request_size=4 * 1024 * 1024)
+        sent = self._producer.send(self.prefix + self.topic, key=key, value=value, headers=headers).get(timeout=30)
+        return sent.partition, sent.offset
 
     def deliver(self) -> int:
         """Relay the outbox until it is empty (Kafka); the SQL log needs no relay."""
@@ -110,9 +120,9 @@ class Harness:
         )
 
     def group_id(self, group: str) -> str:
-        """The consumer group's id on the shared test broker: private to this harness's topic."""
+        """The consumer group's id (on Kafka the log puts the harness's private prefix before it)."""
         # A group id shared by tests would make each test's group wait for the last one's members to leave.
-        return f"{group}.{self.topic}"
+        return group
 
     def effects(self, group: str) -> list[tuple[str, int]]:
         """(account key, seq) of every effect of `group`, in the order they happened."""
@@ -143,12 +153,24 @@ class Harness:
             self._producer.close()
 
 
-def make_harness(name: str, engine: Engine, database_url: str, bootstrap: str | None, partitions: int = 1) -> Harness:
-    """A harness for backend `name` over `engine`."""
+def make_harness(
+    name: str,
+    engine: Engine,
+    database_url: str,
+    bootstrap: str | None,
+    partitions: int = 1,
+    prefix: str | None = None,
+) -> Harness:
+    """A harness for backend `name` over `engine`; on Kafka its topics have a private prefix."""
     effects_metadata.create_all(engine)
-    topic = f"test.{uuid.uuid4().hex[:10]}"
     if bootstrap is None:
-        return Harness(name, engine, SqlEventLog(engine), topic, database_url)
-    ensure_topics(bootstrap, [topic], partitions=partitions)
-    log = KafkaEventLog(engine, bootstrap, consumer_config={"session_timeout_ms": 10000, "heartbeat_interval_ms": 1000})
-    return Harness(name, engine, log, topic, database_url, bootstrap)
+        return Harness(name, engine, SqlEventLog(engine), TOUCHES, database_url)
+    prefix = prefix or f"test.{uuid.uuid4().hex[:10]}."
+    ensure_topics(bootstrap, [prefix + TOUCHES, prefix + dead_letter_topic(TOUCHES)], partitions=partitions)
+    log = KafkaEventLog(
+        engine,
+        bootstrap,
+        consumer_config={"session_timeout_ms": 10000, "heartbeat_interval_ms": 1000},
+        topic_prefix=prefix,
+    )
+    return Harness(name, engine, log, TOUCHES, database_url, bootstrap, prefix)

@@ -15,7 +15,7 @@ from tests.eventlog.harness import Harness, record_effect, touch
 def test_rolled_back_transaction_publishes_nothing(backend: Harness) -> None:
     with backend.log.unit_of_work() as uow:
         doomed = touch("acme.com", 1)
-        uow.append(topic=backend.topic, key=doomed.key, value=encode(doomed), event=doomed)
+        uow.append(topic=backend.topic, key=doomed.key.encode(), value=encode(doomed), event=doomed)
         uow.rollback()
     backend.emit(touch("acme.com", 2))
     backend.deliver()
@@ -51,9 +51,9 @@ def test_poison_messages_are_dead_lettered_and_the_next_event_is_handled(backend
     valid = json.loads(encode(touch("acme.com", 1)))
     schema_violation = {**valid, "id": str(uuid.uuid4()), "data": {**valid["data"], "touch_id": "not-a-uuid"}}
     unknown_type = {**valid, "id": str(uuid.uuid4()), "type": "leadflow.touch.teleported.v1"}
-    backend.produce_raw("acme.com", b"\xff{not json")
-    backend.produce_raw("acme.com", json.dumps(schema_violation).encode())
-    backend.produce_raw("acme.com", json.dumps(unknown_type).encode())
+    backend.produce_raw(b"acme.com", b"\xff{not json")
+    backend.produce_raw(b"acme.com", json.dumps(schema_violation).encode())
+    backend.produce_raw(b"acme.com", json.dumps(unknown_type).encode())
     failing = touch("acme.com", 13)
     backend.emit(failing)
     backend.emit(touch("acme.com", 2))

@@ -26,7 +26,7 @@ def spawn() -> Iterator[Callable[..., subprocess.Popen[str]]]:
 
     def start(backend: Harness, group: str, *extra: str) -> subprocess.Popen[str]:
         command = [sys.executable, "-m", "tests.eventlog.consumer_child", "--db-url", backend.database_url]
-        command += ["--topic", backend.topic, "--group", group, *extra]
+        command += ["--prefix", backend.prefix, "--group", group, *extra]
         if backend.bootstrap:
             command += ["--bootstrap", backend.bootstrap]
         children.append(subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True))
