@@ -7,12 +7,10 @@ so 2,000 business hours cost about fifty week steps, not thousands of day or min
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from calendars.model import Calendar, CalendarError, Interval, is_special, local_to_utc, midnight, open_intervals
+from calendars.model import Block, Calendar, CalendarError, Interval, block_from, local_to_utc, open_intervals
 
 ZERO = timedelta(0)
 DAY = timedelta(days=1)
@@ -97,28 +95,11 @@ def add_business_days(calendar: Calendar, start: datetime, days: int) -> datetim
     raise AssertionError("unreachable: _blocks is endless or raises")  # pragma: no cover
 
 
-@dataclass(frozen=True)
-class _Block:
-    """A run of local dates: one date, or a whole week that follows the weekly template."""
-
-    start: datetime
-    end: datetime
-    open_time: timedelta
-    business_days: int
-    days: tuple[date, ...]
-
-
-def _blocks(calendar: Calendar, day: date) -> Iterator[_Block]:
+def _blocks(calendar: Calendar, day: date) -> Iterator[Block]:
     """Consecutive blocks from a local date on, endlessly, unless a decade passes without working time."""
     days_without_work = 0
     while True:
-        block = _plain_week(calendar, day) if day.weekday() == 0 else None
-        if block is None:
-            intervals = open_intervals(calendar, day)
-            open_time = sum((end - start for start, end in intervals), ZERO)
-            block = _Block(
-                midnight(calendar, day), midnight(calendar, day + DAY), open_time, int(bool(intervals)), (day,)
-            )
+        block = block_from(calendar, day)
         yield block
         days_without_work = 0 if block.open_time else days_without_work + len(block.days)
         if days_without_work >= _DAYS_WITHOUT_WORK_ALLOWED:
@@ -126,18 +107,7 @@ def _blocks(calendar: Calendar, day: date) -> Iterator[_Block]:
         day = block.days[-1] + DAY
 
 
-def _plain_week(calendar: Calendar, monday: date) -> _Block | None:
-    """The week from `monday` as one block, if every day follows the template and lasts 24 real hours."""
-    days = tuple(monday + DAY * offset for offset in range(7))
-    if any(is_special(calendar, day) for day in days):
-        return None
-    midnights = [midnight(calendar, day) for day in (*days, monday + 7 * DAY)]
-    if any(after - before != DAY for before, after in itertools.pairwise(midnights)):
-        return None
-    return _Block(midnights[0], midnights[-1], calendar.week_open_time, calendar.week_business_days, days)
-
-
-def _intervals(calendar: Calendar, block: _Block) -> Iterator[Interval]:
+def _intervals(calendar: Calendar, block: Block) -> Iterator[Interval]:
     for day in block.days:
         yield from open_intervals(calendar, day)
 

@@ -8,9 +8,11 @@ Both rules keep the mapping monotonic, so a day's ranges stay ordered and disjoi
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from holidays import HolidayBase
@@ -19,6 +21,7 @@ Range = tuple[int, int]  # minutes since local midnight, [start, end), end <= 14
 Interval = tuple[datetime, datetime]  # UTC instants, [start, end)
 
 MINUTES_PER_DAY = 1440
+_Cached = TypeVar("_Cached")
 _CACHED_DAYS = 20_000  # about 55 years of dates per calendar; the cache is dropped beyond that
 
 
@@ -36,7 +39,8 @@ class Calendar:
     public_holidays: HolidayBase | None
     closed_dates: frozenset[date]
     date_overrides: Mapping[date, tuple[Range, ...]]
-    _days: dict[date, tuple[Interval, ...]] = field(default_factory=dict, repr=False)
+    _days: dict[date, tuple[Interval, ...]] = field(default_factory=dict, init=False, repr=False)
+    _blocks: dict[date, Block] = field(default_factory=dict, init=False, repr=False)
 
     @property
     def week_open_time(self) -> timedelta:
@@ -78,10 +82,53 @@ def open_intervals(calendar: Calendar, day: date) -> tuple[Interval, ...]:
         )
         # A range wholly inside the skipped hour of a spring night has no instant: it is dropped.
         intervals = tuple((start, end) for start, end in converted if end > start)
-        if len(calendar._days) >= _CACHED_DAYS:
-            calendar._days.clear()
-        calendar._days[day] = intervals
+        _remember(calendar._days, day, intervals)
     return intervals
+
+
+@dataclass(frozen=True)
+class Block:
+    """A run of local dates walked at once: one date, or a whole week that follows the weekly template."""
+
+    start: datetime  # UTC, the first instant of the first date
+    end: datetime  # UTC, the first instant of the date after the last
+    open_time: timedelta
+    business_days: int
+    days: tuple[date, ...]
+
+
+def block_from(calendar: Calendar, day: date) -> Block:
+    """The block beginning on a local date: the week when `day` is a Monday of a plain week, else the date."""
+    block = calendar._blocks.get(day)
+    if block is None:
+        block = (_plain_week(calendar, day) if day.weekday() == 0 else None) or _single_day(calendar, day)
+        _remember(calendar._blocks, day, block)
+    return block
+
+
+def _single_day(calendar: Calendar, day: date) -> Block:
+    intervals = open_intervals(calendar, day)
+    open_time = sum((end - start for start, end in intervals), timedelta(0))
+    after = day + timedelta(days=1)
+    return Block(midnight(calendar, day), midnight(calendar, after), open_time, int(bool(intervals)), (day,))
+
+
+def _plain_week(calendar: Calendar, monday: date) -> Block | None:
+    """The week from `monday` as one block, if every date follows the template and lasts 24 real hours."""
+    days = tuple(monday + timedelta(days=offset) for offset in range(7))
+    if any(is_special(calendar, day) for day in days):
+        return None
+    # A date of 24 real hours has no clock change (no zone changes twice in a day), so its ranges last as written.
+    midnights = [midnight(calendar, day) for day in (*days, monday + timedelta(days=7))]
+    if any(after - before != timedelta(days=1) for before, after in itertools.pairwise(midnights)):
+        return None
+    return Block(midnights[0], midnights[-1], calendar.week_open_time, calendar.week_business_days, days)
+
+
+def _remember(cache: dict[date, _Cached], key: date, value: _Cached) -> None:
+    if len(cache) >= _CACHED_DAYS:
+        cache.clear()
+    cache[key] = value
 
 
 def wall_to_utc(zone: ZoneInfo, day: date, minute: int) -> datetime:

@@ -202,3 +202,11 @@ def test_a_calendar_whose_only_working_day_is_always_closed_says_so():
         next_open(closed, utc("2026-01-01 00:00"))
     with pytest.raises(CalendarError, match="no working time"):
         add_business_time(closed, utc("2026-01-01 00:00"), HOUR)
+
+
+def test_easter_and_the_southern_autumn_change_in_sydney():
+    """The Sydney example (08:30-12:30, 13:30-17:00). Thursday 2 April 16:00 AEDT (UTC+11) is 05:00Z; + 2h: 1h
+    on Thursday; Good Friday 3 April closed; clocks go back on Sunday 5 April (AEDT to AEST, UTC+10); Easter
+    Monday 6 April closed (NSW); Tuesday 7 April opens 08:30 AEST = 22:30Z on the 6th, and 1h later is 23:30Z."""
+    cal = example("sydney_sales")
+    assert add_business_time(cal, utc("2026-04-02 05:00"), 2 * HOUR) == utc("2026-04-06 23:30")
