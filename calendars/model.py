@@ -53,7 +53,7 @@ class Calendar:
         return sum(1 for day in self.weekly if day)
 
 
-def is_special(calendar: Calendar, day: date) -> bool:
+def _is_special(calendar: Calendar, day: date) -> bool:
     """Whether the date's ranges are not simply its weekday's: a holiday, a closed date or an override."""
     return (
         day in calendar.date_overrides
@@ -116,7 +116,7 @@ def _single_day(calendar: Calendar, day: date) -> Block:
 def _plain_week(calendar: Calendar, monday: date) -> Block | None:
     """The week from `monday` as one block, if every date follows the template and lasts 24 real hours."""
     days = tuple(monday + timedelta(days=offset) for offset in range(7))
-    if any(is_special(calendar, day) for day in days):
+    if any(_is_special(calendar, day) for day in days):
         return None
     # A date of 24 real hours has no clock change (no zone changes twice in a day), so its ranges last as written.
     midnights = [midnight(calendar, day) for day in (*days, monday + timedelta(days=7))]
