@@ -194,7 +194,7 @@ def test_naive_instants_and_negative_amounts_are_refused():
 
 def test_a_calendar_whose_only_working_day_is_always_closed_says_so():
     cal = calendar(hours={"monday": ["09:00-10:00"]}, holidays={"extra_dates": []})
-    # Close every Monday of the next twelve years through overrides on other days is not possible; extra dates are.
+    # Its only working weekday, Monday, closed by extra dates for twelve years: nothing opens for a decade.
     mondays = [datetime(2026, 1, 5).date() + timedelta(weeks=week) for week in range(12 * 53)]
     closed = calendar(hours={"monday": ["09:00-10:00"]}, holidays={"extra_dates": mondays})
     assert next_open(cal, utc("2026-01-01 00:00")) == utc("2026-01-05 08:00")
