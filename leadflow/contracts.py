@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from calendars.config import calendar_json_schema
 from events.contracts import export_contracts
 
 
@@ -28,6 +29,7 @@ def export_all(root: Path) -> list[Path]:
         **definition_json_schema(),
     }
     written.append(_write(contracts / "lead_definition.schema.json", _json_text(schema)))
+    written.append(_write(contracts / "calendar.schema.json", _json_text(calendar_json_schema())))
     openapi = create_app(Settings(database_url="sqlite://")).openapi()
     written.append(_write(contracts / "openapi" / "leadflow.json", _json_text(openapi)))
     return written
