@@ -13,6 +13,7 @@ from database.engine import make_session_factory
 from database.types import UtcDateTime
 from eventlog.unit_of_work import UnitOfWork
 from timers.models import TimerRecord
+from timers.scheduler import Clock as ClockType
 from timers.scheduler import Scheduler, Timer, TimerHandler
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
@@ -64,7 +65,10 @@ def uow_for(engine: Engine) -> UnitOfWork:
 
 
 def scheduler(
-    engine: Engine, clock: Clock, handlers: dict[tuple[str, str], TimerHandler] | None = None, **options: Any
+    engine: Engine,
+    clock: ClockType,
+    handlers: dict[tuple[str, str], TimerHandler] | None = None,
+    **options: Any,
 ) -> Scheduler:
     """A scheduler on `engine` whose only handler, by default, is nurture's `step_due` recording its effect."""
     return Scheduler(
