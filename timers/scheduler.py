@@ -155,7 +155,10 @@ class Scheduler:
         session.connection().execute(
             update(TimerRecord).where(among(session, TimerRecord.id, ids)).values(fired_at=now)
         )
-        return [Timer(**row._mapping, fired_at=now) for row in found]
+        return [
+            Timer(id_, owner, kind, key, due_at, payload, created_at, now)
+            for id_, owner, kind, key, due_at, payload, created_at in found
+        ]
 
     def _run_fast(self, handled: Sequence[tuple[Timer, TimerHandler]], uow: UnitOfWork) -> None:
         try:
@@ -194,8 +197,9 @@ class Scheduler:
             log.warning(
                 "scheduler: dead-lettered timer %s/%s: %s: %s", row["owner"], row["key"], row["reason"], row["error"]
             )
+        lags = {owner: LAG.labels(owner) for owner in {timer.owner for timer in timers}}
         for timer in timers:
-            LAG.labels(timer.owner).observe((now - timer.due_at).total_seconds())
+            lags[timer.owner].observe((now - timer.due_at).total_seconds())
 
 
 def _dead_letter(timer: Timer, reason: str, error: str) -> dict[str, Any]:

@@ -1,0 +1,135 @@
+"""Durable timers fired on PostgreSQL: one and two scheduler processes, a no-op handler and an outbox write.
+
+Run: `scripts/with-services .venv/bin/python bench/timers.py` (add `--timers 20000` for a quick look).
+For comparison, Mautic's campaign trigger handles about 20 scheduled events a second (its issue #5423).
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import os
+import sys
+import time
+import uuid
+from typing import Any
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from sqlalchemy import func, select, text
+
+from bench.common import T0, fresh_database, report, servers
+from database.engine import make_engine, make_session_factory
+from eventlog.models import OutboxRecord
+from eventlog.unit_of_work import UnitOfWork
+from events.catalog.common import ContactIdentity
+from events.catalog.nurture import NurtureAction, NurtureActionRequested
+from events.registry import new_event
+from timers.models import TimerRecord
+from timers.scheduler import Scheduler, Timer
+
+# 100,000 nurture steps due over the last day, as a backlog after a day of downtime would be.
+SEED = """
+INSERT INTO timers.timer (owner, kind, key, due_at, payload, created_at)
+SELECT 'nurture', 'step_due', 'enrollment-' || n, CAST(:t0 AS timestamptz) - n * interval '860 ms',
+       json_build_object('enrollment_id', gen_random_uuid(), 'lead_id', gen_random_uuid(),
+                         'track_id', 'warehouse-automation-awareness', 'step', 1 + n % 5,
+                         'email', 'person' || n || '@account' || (n % 10000) || '.example',
+                         'account', 'account' || (n % 10000) || '.example'),
+       CAST(:t0 AS timestamptz)
+FROM generate_series(1, :count) AS n
+"""
+
+
+def no_op(timer: Timer, uow: UnitOfWork) -> None:
+    """The scheduler's own cost: claim, mark fired, commit."""
+
+
+def request_step(timer: Timer, uow: UnitOfWork) -> None:
+    """What nurture's step handler will do at least: one event, timed at the step's due time, in the outbox."""
+    payload = timer.payload
+    lead_id = uuid.UUID(payload["lead_id"])
+    data = NurtureActionRequested(
+        enrollment_id=uuid.UUID(payload["enrollment_id"]),
+        lead_id=lead_id,
+        contact_id=lead_id,
+        track_id=payload["track_id"],
+        action_id=uuid.uuid5(uuid.NAMESPACE_URL, f"{timer.id}:{timer.due_at.isoformat()}"),
+        step=payload["step"],
+        contact=ContactIdentity(email=payload["email"]),
+        action=NurtureAction(channel="email", content_id=f"step-{payload['step']}"),
+    )
+    uow.emit(new_event(data, key=payload["account"], time=timer.due_at, source="nurture"))
+
+
+HANDLERS = {"no-op": no_op, "outbox": request_step}
+
+
+def _fire(url: str, handler: str, batch_size: int, ready: Any, go: Any, done: Any) -> None:
+    """One scheduler process, as `leadflow run scheduler` runs it: fire until nothing is due."""
+    engine = make_engine(url)
+    scheduler = Scheduler(
+        uow=UnitOfWork(make_session_factory(engine)),
+        handlers={("nurture", "step_due"): HANDLERS[handler]},
+        batch_size=batch_size,
+    )
+    with engine.connect() as connection:  # connected before the clock starts
+        connection.execute(text("SELECT 1"))
+    ready.put(os.getpid())
+    go.wait()
+    fired = 0
+    while settled := scheduler.step():
+        fired += settled
+    done.put(fired)
+
+
+def fire_rate(url: str, count: int, handler: str, processes: int, batch_size: int) -> tuple[float, list[int], int]:
+    """`processes` schedulers over `count` due timers: timers/s, how many each fired, outbox rows written."""
+    with fresh_database(url) as engine:
+        with engine.begin() as connection:
+            connection.execute(text(SEED), {"t0": T0, "count": count})
+            connection.execute(text("ANALYZE timers.timer"))
+        url = engine.url.render_as_string(hide_password=False)
+        context = multiprocessing.get_context("spawn")
+        ready, done, go = context.Queue(), context.Queue(), context.Event()
+        workers = [
+            context.Process(target=_fire, args=(url, handler, batch_size, ready, go, done)) for _ in range(processes)
+        ]
+        for worker in workers:
+            worker.start()
+        for _ in workers:
+            ready.get(timeout=60)
+        started = time.perf_counter()
+        go.set()
+        fired = [done.get(timeout=600) for _ in workers]
+        elapsed = time.perf_counter() - started
+        for worker in workers:
+            worker.join()
+        with engine.connect() as connection:
+            pending = connection.scalar(select(func.count()).where(TimerRecord.fired_at.is_(None)))
+            outbox = connection.scalar(select(func.count()).select_from(OutboxRecord)) or 0
+        if pending or sum(fired) != count:
+            raise SystemExit(f"{handler}/{processes}: fired {fired}, {pending} left pending")
+    return count / elapsed, fired, outbox
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--timers", type=int, default=100_000)
+    parser.add_argument("--batch-size", type=int, default=500)
+    parser.add_argument("--processes", default="1,2", help="scheduler process counts to measure, e.g. 1,2")
+    args = parser.parse_args()
+    url, _ = servers()
+    print(f"bench/timers: {args.timers:,} due timers on PostgreSQL, batch {args.batch_size}")
+    rows = []
+    for handler in HANDLERS:
+        for processes in (int(n) for n in args.processes.split(",")):
+            rate, fired, outbox = fire_rate(url, args.timers, handler, processes, args.batch_size)
+            label = f"{handler} handler, {processes} scheduler process{'es' if processes > 1 else ''}"
+            shares = " + ".join(f"{n:,}" for n in fired)
+            rows.append((label, f"{rate:>8,.0f} timers/s  (fired {shares}; outbox rows {outbox:,})"))
+    report(rows)
+
+
+if __name__ == "__main__":
+    main()
