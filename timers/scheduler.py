@@ -40,6 +40,8 @@ class Timer:
     fired_at: datetime
 
 
+# A timer's handler loads, decides, saves and emits through the unit of work; it never commits: the scheduler
+# commits its effect with the timer marked fired, or undoes both.
 TimerHandler = Callable[[Timer, UnitOfWork], None]
 Clock = Callable[[], datetime]
 
