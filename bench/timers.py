@@ -12,11 +12,12 @@ import os
 import sys
 import time
 import uuid
+from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from sqlalchemy import func, select, text
+from sqlalchemy import event, func, select, text
 
 from bench.common import T0, fresh_database, report, servers
 from database.engine import make_engine, make_session_factory
@@ -65,9 +66,17 @@ def request_step(timer: Timer, uow: UnitOfWork) -> None:
 HANDLERS = {"no-op": no_op, "outbox": request_step}
 
 
+def _cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) process `pid` has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _fire(url: str, handler: str, batch_size: int, ready: Any, go: Any, done: Any) -> None:
     """One scheduler process, as `leadflow run scheduler` runs it: fire until nothing is due."""
     engine = make_engine(url)
+    backends: list[int] = []  # the PostgreSQL server processes serving this scheduler, for their CPU time
+    event.listen(engine, "connect", lambda connection, _record: backends.append(connection.info.backend_pid))
     scheduler = Scheduler(
         uow=UnitOfWork(make_session_factory(engine)),
         handlers={("nurture", "step_due"): HANDLERS[handler]},
@@ -77,14 +86,19 @@ def _fire(url: str, handler: str, batch_size: int, ready: Any, go: Any, done: An
         connection.execute(text("SELECT 1"))
     ready.put(os.getpid())
     go.wait()
+    cpu = (time.process_time(), sum(_cpu_s(pid) for pid in backends))
     fired = 0
     while settled := scheduler.step():
         fired += settled
-    done.put(fired)
+    done.put((fired, time.process_time() - cpu[0], sum(_cpu_s(pid) for pid in backends) - cpu[1]))
 
 
-def fire_rate(url: str, count: int, handler: str, processes: int, batch_size: int) -> tuple[float, list[int], int]:
-    """`processes` schedulers over `count` due timers: timers/s, how many each fired, outbox rows written."""
+def fire_rate(
+    url: str, count: int, handler: str, processes: int, batch_size: int
+) -> tuple[float, list[int], float, float, int]:
+    """`processes` schedulers over `count` due timers: timers/s, how many each fired, CPU µs per timer of the
+    schedulers and of their PostgreSQL backends (the figures that do not depend on how busy the machine is),
+    outbox rows written."""
     with fresh_database(url) as engine:
         with engine.begin() as connection:
             connection.execute(text(SEED), {"t0": T0, "count": count})
@@ -101,16 +115,18 @@ def fire_rate(url: str, count: int, handler: str, processes: int, batch_size: in
             ready.get(timeout=60)
         started = time.perf_counter()
         go.set()
-        fired = [done.get(timeout=600) for _ in workers]
+        results = [done.get(timeout=600) for _ in workers]
         elapsed = time.perf_counter() - started
         for worker in workers:
             worker.join()
         with engine.connect() as connection:
             pending = connection.scalar(select(func.count()).where(TimerRecord.fired_at.is_(None)))
             outbox = connection.scalar(select(func.count()).select_from(OutboxRecord)) or 0
+        fired = [result[0] for result in results]
+        client_us, server_us = (sum(result[n] for result in results) / count * 1e6 for n in (1, 2))
         if pending or sum(fired) != count:
             raise SystemExit(f"{handler}/{processes}: fired {fired}, {pending} left pending")
-    return count / elapsed, fired, outbox
+    return count / elapsed, fired, client_us, server_us, outbox
 
 
 def main() -> None:
@@ -124,11 +140,17 @@ def main() -> None:
     rows = []
     for handler in HANDLERS:
         for processes in (int(n) for n in args.processes.split(",")):
-            rate, fired, outbox = fire_rate(url, args.timers, handler, processes, args.batch_size)
+            rate, fired, client_us, server_us, outbox = fire_rate(url, args.timers, handler, processes, args.batch_size)
             label = f"{handler} handler, {processes} scheduler process{'es' if processes > 1 else ''}"
             shares = " + ".join(f"{n:,}" for n in fired)
-            rows.append((label, f"{rate:>8,.0f} timers/s  (fired {shares}; outbox rows {outbox:,})"))
+            cpu = f"CPU {client_us:.0f} + {server_us:.0f} µs/timer"
+            rows.append((label, f"{rate:>8,.0f} timers/s  ({cpu}; fired {shares}; outbox rows {outbox:,})"))
+    print(
+        f"  (load average when done: {', '.join(f'{load:.1f}' for load in os.getloadavg())} on {os.cpu_count()} cores)"
+    )
     report(rows)
+    print("  CPU: the scheduler processes + their PostgreSQL backends, per timer. 1e6 / (their sum) is the ceiling")
+    print("  of one scheduler process with a core to itself and PostgreSQL on another; on a busy machine it is less.")
 
 
 if __name__ == "__main__":
