@@ -23,8 +23,7 @@ from bench.common import T0, fresh_database, report, servers
 from database.engine import make_engine, make_session_factory
 from eventlog.models import OutboxRecord
 from eventlog.unit_of_work import UnitOfWork
-from events.catalog.common import ContactIdentity
-from events.catalog.nurture import NurtureAction, NurtureActionRequested
+from events.catalog.nurture import NurtureActionRequested
 from events.registry import new_event
 from timers.models import TimerRecord
 from timers.scheduler import Scheduler, Timer
@@ -49,16 +48,18 @@ def no_op(timer: Timer, uow: UnitOfWork) -> None:
 def request_step(timer: Timer, uow: UnitOfWork) -> None:
     """What nurture's step handler will do at least: one event, timed at the step's due time, in the outbox."""
     payload = timer.payload
-    lead_id = uuid.UUID(payload["lead_id"])
-    data = NurtureActionRequested(
-        enrollment_id=uuid.UUID(payload["enrollment_id"]),
-        lead_id=lead_id,
-        contact_id=lead_id,
-        track_id=payload["track_id"],
-        action_id=uuid.uuid5(uuid.NAMESPACE_URL, f"{timer.id}:{timer.due_at.isoformat()}"),
-        step=payload["step"],
-        contact=ContactIdentity(email=payload["email"]),
-        action=NurtureAction(channel="email", content_id=f"step-{payload['step']}"),
+    data = NurtureActionRequested.model_validate(
+        {
+            "enrollment_id": payload["enrollment_id"],
+            "lead_id": payload["lead_id"],
+            "contact_id": payload["lead_id"],
+            "track_id": payload["track_id"],
+            # The same step of the same enrollment asks once, however often it is replayed.
+            "action_id": uuid.uuid5(uuid.NAMESPACE_URL, f"{payload['enrollment_id']}:{payload['step']}"),
+            "step": payload["step"],
+            "contact": {"email": payload["email"]},
+            "action": {"channel": "email", "content_id": f"step-{payload['step']}"},
+        }
     )
     uow.emit(new_event(data, key=payload["account"], time=timer.due_at, source="nurture"))
 
