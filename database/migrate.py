@@ -18,6 +18,7 @@ MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 # Where each owner's tables are declared (for autogenerate); imported only when Alembic asks.
 METADATA = {
     "eventlog": "eventlog.models",
+    "timers": "timers.models",
     "lead_scoring": "services.lead_scoring.models",
     "nurture": "services.nurture.models",
     "handoff": "services.handoff.models",

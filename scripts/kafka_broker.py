@@ -351,6 +351,7 @@ def start() -> None:
             return
         clean_state()
         java = which_or_install("java", "openjdk-17-jre-headless")
+        which_or_install("kcat", "kcat")  # another team's client (librdkafka): the tests produce with it too
         jars = ensure_jars()
         major = int(jars["version"].split(".")[0])
         port, cport = common.free_ports(HOST, 2)

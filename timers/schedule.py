@@ -1,0 +1,61 @@
+"""Setting and cancelling timers, inside the caller's unit of work: a timer exists exactly when its cause commits."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete
+from sqlalchemy.dialects import postgresql, sqlite
+
+from eventlog.unit_of_work import UnitOfWork
+from events.envelope import utc_now
+from timers.models import TimerRecord
+
+_TEXT_LIMITS = {"owner": 100, "kind": 100, "key": 320}
+
+
+def schedule(
+    uow: UnitOfWork, *, owner: str, kind: str, key: str, due_at: datetime, payload: dict[str, Any] | None = None
+) -> None:
+    """Set `owner`'s timer `key` to fire `kind` at `due_at`; a timer of the same key is moved (and re-armed)."""
+    _check(owner=owner, kind=kind, key=key, due_at=due_at, payload=payload)
+    values = {
+        "owner": owner,
+        "kind": kind,
+        "key": key,
+        "due_at": due_at,
+        "payload": payload or {},
+        "created_at": utc_now(),
+        "fired_at": None,
+    }
+    dialect = postgresql if uow.session.get_bind().dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(TimerRecord).values(values)
+    moved = {name: statement.excluded[name] for name in ("kind", "due_at", "payload", "fired_at")}
+    uow.session.execute(statement.on_conflict_do_update(index_elements=["owner", "key"], set_=moved))
+
+
+def cancel(uow: UnitOfWork, *, owner: str, key: str) -> bool:
+    """Remove `owner`'s timer `key`; whether one was still pending."""
+    statement = (
+        delete(TimerRecord).where(TimerRecord.owner == owner, TimerRecord.key == key).returning(TimerRecord.fired_at)
+    )
+    return any(fired_at is None for fired_at in uow.session.execute(statement).scalars())
+
+
+def _check(*, owner: str, kind: str, key: str, due_at: datetime, payload: dict[str, Any] | None) -> None:
+    """Refuse a timer the scheduler could not store or fire, naming the field and the reason."""
+    for field, value in {"owner": owner, "kind": kind, "key": key}.items():
+        if not value or len(value) > _TEXT_LIMITS[field]:
+            raise ValueError(f"timer: `{field}` must be 1 to {_TEXT_LIMITS[field]} characters (got {value!r})")
+    where = f"timer {owner}/{key}"
+    if due_at.tzinfo is None or due_at.utcoffset() is None:
+        raise ValueError(f"{where}: `due_at` must be timezone-aware (got {due_at!r})")
+    if payload is not None:
+        if not isinstance(payload, dict):
+            raise ValueError(f"{where}: `payload` must be a JSON object (got {type(payload).__name__})")
+        try:
+            json.dumps(payload)
+        except (TypeError, ValueError) as error:
+            raise ValueError(f"{where}: `payload` must be JSON-serialisable ({error})") from error
