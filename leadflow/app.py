@@ -23,6 +23,7 @@ from leadflow import operations, problems
 from leadflow.problems import Problem
 from leadflow.service import Context, ServiceParts
 from leadflow.settings import Settings
+from timers.scheduler import Scheduler
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +85,15 @@ class Workers:
             thread.join(timeout=timeout_s)
 
 
-def start_workers(context: Context, parts: Sequence[ServiceParts], *, run_relay: bool) -> Workers:
+def timer_scheduler(context: Context, parts: Sequence[ServiceParts]) -> Scheduler:
+    """The scheduler of the services' timers; a timer of an owner or kind none of them handles is dead-lettered."""
+    handlers = {key: handler for service in parts for key, handler in service.timer_handlers.items()}
+    return Scheduler(uow=context.log.unit_of_work(), handlers=handlers, batch_size=context.settings.batch_size)
+
+
+def start_workers(
+    context: Context, parts: Sequence[ServiceParts], *, run_relay: bool, run_scheduler: bool = False
+) -> Workers:
     """Start every subscription's consumer loop, and the relay if asked and the log has one."""
     workers = Workers()
     for service in parts:
@@ -102,10 +111,18 @@ def start_workers(context: Context, parts: Sequence[ServiceParts], *, run_relay:
     relay = context.log.relay() if run_relay else None
     if relay is not None:
         workers.start("relay", relay.run, relay.heartbeat)
+    if run_scheduler:
+        workers.start("scheduler", timer_scheduler(context, parts).run)
     return workers
 
 
-def create_app(settings: Settings, services: Sequence[str] = tuple(SERVICES), *, run_relay: bool = True) -> FastAPI:
+def create_app(
+    settings: Settings,
+    services: Sequence[str] = tuple(SERVICES),
+    *,
+    run_relay: bool = True,
+    run_scheduler: bool = True,
+) -> FastAPI:
     """The HTTP API of `services`, with their consumers running for the app's lifetime."""
     engine = make_engine(settings.database_url)
     context = Context(settings=settings, engine=engine, log=open_event_log(settings, engine))
@@ -113,7 +130,7 @@ def create_app(settings: Settings, services: Sequence[str] = tuple(SERVICES), *,
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.workers = start_workers(context, parts, run_relay=run_relay)
+        app.state.workers = start_workers(context, parts, run_relay=run_relay, run_scheduler=run_scheduler)
         log.info("leadflow started: services %s on the %s event log", ", ".join(services), context.log.name)
         yield
         app.state.workers.shutdown()

@@ -14,10 +14,11 @@ from auth.tokens import ROLES, issue_token
 from database import migrate
 from database.engine import make_engine
 from events.envelope import utc_now
-from leadflow.app import SERVICES, create_app, open_event_log
+from leadflow.app import SERVICES, build_services, create_app, open_event_log, timer_scheduler
 from leadflow.cli_definition import definition
 from leadflow.logs import configure_logging
 from leadflow.runtime import stop_on_signals
+from leadflow.service import Context
 from leadflow.settings import Settings, get_settings
 
 app = typer.Typer(help="leadflow: lead management between B2B marketing and sales.", no_args_is_help=True)
@@ -64,14 +65,20 @@ def _print_local_tokens(settings: Settings) -> None:
 
 @app.command()
 def run(
-    service: Annotated[str, typer.Argument(help=f"One of: {', '.join(SERVICES)}.")],
+    service: Annotated[str, typer.Argument(help=f"One of: {', '.join(SERVICES)}, or scheduler.")],
     port: Annotated[int | None, typer.Option(help="Port of the service's HTTP API.")] = None,
 ) -> None:
-    """Run one service (its consumers and its API) against the configured database and event log."""
+    """Run one service (its consumers and its API), or the timer scheduler alone, until SIGTERM."""
     settings = _settings()
+    if service == "scheduler":
+        engine = make_engine(settings.database_url)
+        context = Context(settings=settings, engine=engine, log=open_event_log(settings, engine))
+        log.info("firing every service's timers from %s", settings.database_url)
+        timer_scheduler(context, build_services(list(SERVICES), context)).run(stop_on_signals())
+        return
     if service not in SERVICES:
-        raise typer.BadParameter(f"choose one of {', '.join(SERVICES)}", param_hint="SERVICE")
-    application = create_app(settings, [service], run_relay=False)
+        raise typer.BadParameter(f"choose one of {', '.join(SERVICES)}, or scheduler", param_hint="SERVICE")
+    application = create_app(settings, [service], run_relay=False, run_scheduler=False)
     uvicorn.run(application, host=settings.http_host, port=port or settings.http_port, log_config=None)
 
 

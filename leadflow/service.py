@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 from eventlog.backends import EventLog
 from eventlog.processor import Handler, Handlers
 from leadflow.settings import Settings
+from timers.scheduler import TimerHandler
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,7 @@ class ServiceParts:
     routers: Sequence[APIRouter] = field(default_factory=tuple)
     subscriptions: Sequence[Subscription] = field(default_factory=tuple)
     loops: Sequence[Callable[[threading.Event], None]] = field(default_factory=tuple)
+    timer_handlers: Mapping[tuple[str, str], TimerHandler] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

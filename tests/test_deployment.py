@@ -25,6 +25,7 @@ def test_docker_compose_parses_and_runs_every_service_and_the_relay() -> None:
     for name in SERVICES:
         assert commands[name] == ["leadflow", "run", name]
     assert commands["relay"] == ["leadflow", "relay"]
+    assert commands["scheduler"] == ["leadflow", "run", "scheduler"]
     assert services["kafka"]["environment"]["KAFKA_PROCESS_ROLES"] == "broker,controller"
 
 

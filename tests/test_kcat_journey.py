@@ -19,9 +19,9 @@ import pytest
 from kafka.consumer import KafkaConsumer
 from sqlalchemy import Engine
 
-from events.catalog import TouchRecorded
+from events.catalog import LeadScored, TouchRecorded
 from events.catalog.common import ContactIdentity
-from events.registry import decode, encode, new_event
+from events.registry import Event, decode, encode, new_event
 from events.topics import LEADS, TOUCHES
 from tests.conftest import ApiClient
 from tests.lead_scoring.test_journey_local import publish
@@ -71,7 +71,7 @@ def test_a_foreign_producers_poison_is_dead_lettered_and_the_next_touch_is_score
     with httpx.Client(base_url=url, timeout=30) as client:
         api = ApiClient(client, SECRET)
         publish(api)
-        poisons: list[tuple[str, bytes, bytes, list[bytes]]] = [
+        poisons: list[tuple[str, bytes, bytes, list[bytes | str]]] = [
             ("tombstone", b"acme.com", b"", ["-Z"]),
             ("400-byte key", b"k" * 400, b"{not json", []),
             ("non-UTF-8 key", b"\xff\xfe\xfd", b"{not json", []),
@@ -106,7 +106,7 @@ def test_a_foreign_producers_poison_is_dead_lettered_and_the_next_touch_is_score
         assert too_large.headers["content-type"] == "application/problem+json"
 
 
-def _touch(n: int) -> object:
+def _touch(n: int) -> Event[TouchRecorded]:
     data = TouchRecorded(
         touch_id=uuid.uuid4(),
         contact=ContactIdentity(email=f"buyer{n}@acme.com"),
@@ -132,9 +132,9 @@ def _scored_trigger_ids(bootstrap: str, topic: str, wanted: set[uuid.UUID], time
         while seen != wanted and time.monotonic() < deadline:
             for records in consumer.poll(timeout_ms=500).values():
                 for record in records:
-                    event = decode(record.value)
-                    if event.type == "leadflow.lead.scored.v1" and event.data.trigger_event_id in wanted:
-                        seen.add(event.data.trigger_event_id)
+                    data = decode(record.value).data
+                    if isinstance(data, LeadScored) and data.trigger_event_id in wanted:
+                        seen.add(data.trigger_event_id)
     finally:
         consumer.close()
     return seen
