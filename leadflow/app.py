@@ -31,6 +31,7 @@ SERVICES = {
     "lead-scoring": "services.lead_scoring.bootstrap",
     "nurture": "services.nurture.bootstrap",
     "handoff": "services.handoff.bootstrap",
+    "webhooks": "services.webhooks.bootstrap",
 }
 
 
