@@ -101,7 +101,7 @@ class Sender:
         for address in addresses:
             problem = self._allowed(address)
             if problem:
-                return Attempt(None, f"refused: {parts.host} resolves to {problem}", refused=True)
+                return Attempt(None, f"refused: {parts.host} resolves to a forbidden address: {problem}", refused=True)
         if not addresses:
             return Attempt(None, f"{parts.host} does not resolve")
         host_header = parts.host if parts.port is None else f"{parts.host}:{parts.port}"

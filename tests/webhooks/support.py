@@ -103,12 +103,15 @@ def receiving(receiver: Receiver | None = None, host: str = "127.0.0.1") -> Iter
             status, extra = this.answer(headers, body)
             with this.lock:
                 this.received.append(Received(headers, body, status))
-            self.send_response(status)
-            for name, value in extra.items():
-                self.send_header(name, value)
-            self.send_header("content-length", "2")
-            self.end_headers()
-            self.wfile.write(b"ok")
+            try:
+                self.send_response(status)
+                for name, value in extra.items():
+                    self.send_header(name, value)
+                self.send_header("content-length", "2")
+                self.end_headers()
+                self.wfile.write(b"ok")
+            except (BrokenPipeError, ConnectionResetError):  # the sender gave up waiting: a timeout, as intended
+                self.close_connection = True
 
         def log_message(self, format: str, *args: Any) -> None:
             return
@@ -180,7 +183,9 @@ def publish(engine: Engine, events: Sequence[Event[Any]]) -> None:
 def deliveries(engine: Engine) -> list[WebhookDelivery]:
     """Every delivery row, in id order."""
     with uow_for(engine) as uow:
-        return list(uow.session.scalars(select(WebhookDelivery).order_by(WebhookDelivery.id)))
+        rows = list(uow.session.scalars(select(WebhookDelivery).order_by(WebhookDelivery.id)))
+        uow.session.expunge_all()  # readable after the unit of work rolls back
+        return rows
 
 
 def count_deliveries(engine: Engine) -> int:
@@ -206,7 +211,7 @@ def fan_out(engine: Engine, expected: int, timeout_s: float = 30) -> None:
         thread.join(10)
 
 
-def dispatcher(engine: Engine, clock: Clock, *, jitter: float = 1.0, **options: Any) -> Dispatcher:
+def dispatcher(engine: Engine, clock: Callable[[], datetime], *, jitter: float = 1.0, **options: Any) -> Dispatcher:
     """A dispatcher on `engine` reading `clock`, with a fixed jitter so that backoffs are known."""
     sender = options.pop("sender", None) or Sender(timeout_s=options.pop("timeout_s", 5.0))
     return Dispatcher(uow=uow_for(engine), sender=sender, clock=clock, jitter=lambda: jitter, **options)
