@@ -149,15 +149,18 @@ class Dispatcher:
             outgoing = self._in_flight.pop(future)
             if not future.cancelled():  # one never sent is sent when its lease ends, as if the dispatcher had died
                 self._finished.append(_Sent(outgoing, future.result()))
-        recorded = 0
-        while self._finished:
-            sent = self._finished[0]
-            with self._uow as uow:
-                status = handlers.record_attempt(
-                    uow, sent.outgoing.delivery_id, sent.attempt, now=self._clock(), jitter=self._jitter()
-                )
-            self._finished.pop(0)
-            recorded += 1
+        if not self._finished:
+            return 0
+        finished = self._finished
+        with self._uow as uow:
+            statuses = handlers.record_attempts(
+                uow,
+                [(sent.outgoing.delivery_id, sent.attempt) for sent in finished],
+                now=self._clock(),
+                jitter=self._jitter,
+            )
+        self._finished = []
+        for sent, status in zip(finished, statuses, strict=True):
             ATTEMPTS.labels(status).inc()
             if status == "dead":
                 log.warning(
@@ -167,4 +170,4 @@ class Dispatcher:
                     sent.outgoing.subscription_id,
                     sent.attempt.error or sent.attempt.status_code,
                 )
-        return recorded
+        return len(finished)

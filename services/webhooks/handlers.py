@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -177,20 +177,28 @@ def claim_due(
     return [outgoing for _, outgoing in found if outgoing.delivery_id in ids]
 
 
-def record_attempt(uow: UnitOfWork, delivery_id: int, attempt: domain.Attempt, *, now: datetime, jitter: float) -> str:
-    """Record how an attempt went: delivered, dead, or pending with its next attempt; the status it left."""
-    row = repository.delivery_for_update(uow.session, delivery_id)
-    if row is None or row.status != "pending":
-        uow.rollback()  # re-sent or gone meanwhile: the newer state stands
-        return row.status if row else "gone"
-    result = domain.after_attempt(
-        attempts=row.attempts + 1, first_attempt_at=row.first_attempt_at or now, attempt=attempt, now=now, jitter=jitter
-    )
-    row.status, row.attempts = result.status, result.attempts
-    row.last_attempt_at, row.last_response_code, row.last_error = now, result.last_response_code, result.last_error
-    if result.next_attempt_at is not None:
-        row.next_attempt_at = result.next_attempt_at
-    if result.status == "delivered":
-        row.delivered_at = now
+def record_attempts(
+    uow: UnitOfWork, attempts: Sequence[tuple[int, domain.Attempt]], *, now: datetime, jitter: Callable[[], float]
+) -> list[str]:
+    """Record how attempts went, in one transaction: delivered, dead, or pending with the next attempt; the status
+    each delivery was left in ("gone" if it was deleted meanwhile)."""
+    rows = repository.deliveries_for_update(uow.session, [delivery_id for delivery_id, _ in attempts])
+    statuses = []
+    for delivery_id, attempt in attempts:
+        row = rows.get(delivery_id)
+        if row is None or row.status != "pending":  # re-sent or gone meanwhile: the newer state stands
+            statuses.append(row.status if row else "gone")
+            continue
+        first = row.first_attempt_at or now
+        result = domain.after_attempt(
+            attempts=row.attempts + 1, first_attempt_at=first, attempt=attempt, now=now, jitter=jitter()
+        )
+        row.status, row.attempts = result.status, result.attempts
+        row.last_attempt_at, row.last_response_code, row.last_error = now, result.last_response_code, result.last_error
+        if result.next_attempt_at is not None:
+            row.next_attempt_at = result.next_attempt_at
+        if result.status == "delivered":
+            row.delivered_at = now
+        statuses.append(result.status)
     uow.commit()
-    return result.status
+    return statuses

@@ -98,9 +98,15 @@ def lease(session: Session, ids: Collection[int], *, now: datetime, until: datet
     )
 
 
-def delivery_for_update(session: Session, delivery_id: int) -> WebhookDelivery | None:
-    """A delivery, locked for recording an attempt."""
-    return session.scalar(select(WebhookDelivery).where(WebhookDelivery.id == delivery_id).with_for_update())
+def deliveries_for_update(session: Session, ids: Collection[int]) -> dict[int, WebhookDelivery]:
+    """Deliveries by id, locked (in id order, so that two recorders never deadlock) for recording attempts."""
+    query = (
+        select(WebhookDelivery)
+        .where(among(session, WebhookDelivery.id, list(ids)))
+        .order_by(WebhookDelivery.id)
+        .with_for_update()
+    )
+    return {row.id: row for row in session.scalars(query)}
 
 
 def subscription(session: Session, subscription_id: uuid.UUID) -> WebhookSubscription | None:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
 
 from services.webhooks.dispatcher import Dispatcher
+from services.webhooks.domain import Attempt, Outgoing
+from services.webhooks.sender import Sender
 from tests.webhooks.support import (
     T0,
     Clock,
@@ -23,6 +25,18 @@ from tests.webhooks.support import (
     subscribe,
     verify_by_hand,
 )
+
+
+class CountingSender(Sender):
+    """A sender that counts what it sends."""
+
+    sent = 0
+
+    def send(self, outgoing: Outgoing, now: datetime) -> Attempt:
+        """Send, and count."""
+        self.sent += 1
+        return super().send(outgoing, now)
+
 
 KEYS = ("acme.com", "globex.com", "initech.com", "jane@gmail.com")
 
@@ -77,3 +91,37 @@ def test_a_receiver_down_for_30_seconds_gets_every_event_once_in_order_per_accou
     assert {row.status for row in rows} == {"delivered"}
     assert {row.subscription_id for row in rows} == {subscription_id}
     assert max(row.attempts for row in rows) > 1
+
+
+def test_two_dispatchers_share_the_work_without_sending_twice_or_out_of_order(engine: Engine, clock: Clock) -> None:
+    flaky = iter([503, 200, 500] * 40)
+
+    with receiving(Receiver(answer=lambda headers, body: (next(flaky, 200), {}))) as receiver:
+        subscribe(engine, receiver.url)
+        events = [accepted(KEYS[n % 2]) for n in range(30)]
+        publish(engine, events)
+        fan_out(engine, expected=len(events))
+        senders = [CountingSender(), CountingSender()]
+        # One send at a time per subscription each, so the second dispatcher finds work the first left.
+        first, second = (dispatcher(engine, clock, jitter=0.5, per_subscription=1, sender=s) for s in senders)
+
+        try:
+            for _ in range(600):
+                for loop in (first, second):
+                    loop.step()
+                for loop in (first, second):
+                    loop.settle()
+                if len(receiver.accepted()) >= len(events):
+                    break
+                clock.advance(seconds=1)
+        finally:
+            first.close()
+            second.close()
+
+        got = receiver.accepted()
+    assert all(sender.sent > 0 for sender in senders)
+    assert sorted(Counter(r.webhook_id for r in got).values()) == [1] * len(events)
+    for key in KEYS[:2]:
+        assert [r.webhook_id for r in got if r.event()["partitionkey"] == key] == [
+            str(event.id) for event in events if event.key == key
+        ]
