@@ -120,7 +120,7 @@ def _subscription(uow: UnitOfWork, subscription_id: uuid.UUID) -> WebhookSubscri
 def fan_out(events: Sequence[Event[Any]], uow: UnitOfWork) -> None:
     """One delivery per (event, active subscription that wants its type), in the consumer's transaction."""
     wanted = repository.active_subscriptions(uow.session)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for event in events:
         body: bytes | None = None
         for subscription_id, types in wanted:
@@ -136,10 +136,15 @@ def fan_out(events: Sequence[Event[Any]], uow: UnitOfWork) -> None:
                     "body": body,
                     "status": "pending",
                     "attempts": 0,
-                    "next_attempt_at": event.time,
                     "created_at": event.time,
                 }
             )
+    # A line's first delivery is due at once; the later ones wait, without a time, until the one before settles.
+    lines: list[tuple[uuid.UUID, str]] = [(row["subscription_id"], row["account_key"]) for row in rows]
+    armed = repository.armed_lines(uow.session, set(lines))
+    for row, line in zip(rows, lines, strict=True):
+        row["next_attempt_at"] = None if line in armed else row["created_at"]
+        armed.add(line)
     repository.add_deliveries(uow.session, rows)
 
 
@@ -199,6 +204,8 @@ def record_attempts(
             row.next_attempt_at = result.next_attempt_at
         if result.status == "delivered":
             row.delivered_at = now
+        if result.status != "pending":
+            repository.arm_next(uow.session, row.subscription_id, row.account_key, now)
         statuses.append(result.status)
     uow.commit()
     return statuses

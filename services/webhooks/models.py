@@ -62,7 +62,8 @@ class WebhookDelivery(Base):
     attempts: Mapped[int] = mapped_column(Integer)
     first_attempt_at: Mapped[datetime | None]
     last_attempt_at: Mapped[datetime | None]
-    next_attempt_at: Mapped[datetime]
+    # When it is due; null while it waits behind an earlier pending delivery of its line, which arms it when done.
+    next_attempt_at: Mapped[datetime | None]
     last_response_code: Mapped[int | None] = mapped_column(Integer)
     last_error: Mapped[str | None] = mapped_column(Text)
     delivered_at: Mapped[datetime | None]

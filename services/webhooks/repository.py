@@ -31,6 +31,41 @@ def add_deliveries(session: Session, deliveries: Sequence[dict[str, Any]]) -> No
         session.execute(insert(WebhookDelivery), list(deliveries))
 
 
+def armed_lines(session: Session, lines: Collection[tuple[uuid.UUID, str]]) -> set[tuple[uuid.UUID, str]]:
+    """Which of `lines` have a pending delivery that is armed (due at some time), locking those deliveries: a
+    dispatcher settling one of them waits for this transaction, and then sees the deliveries it adds."""
+    if not lines:
+        return set()
+    query = (
+        select(WebhookDelivery.subscription_id, WebhookDelivery.account_key)
+        .where(
+            WebhookDelivery.status == "pending",
+            WebhookDelivery.next_attempt_at.is_not(None),
+            among(session, WebhookDelivery.subscription_id, list({subscription for subscription, _ in lines})),
+            among(session, WebhookDelivery.account_key, list({key for _, key in lines})),
+        )
+        .with_for_update()
+    )
+    wanted = set(lines)
+    return {(subscription, key) for subscription, key in rows(session, query) if (subscription, key) in wanted}
+
+
+def arm_next(session: Session, subscription_id: uuid.UUID, account_key: str, now: datetime) -> None:
+    """Make the earliest pending delivery of a line due now, if it was waiting behind the one just settled."""
+    head = session.execute(
+        select(WebhookDelivery.id, WebhookDelivery.next_attempt_at)
+        .where(
+            WebhookDelivery.subscription_id == subscription_id,
+            WebhookDelivery.account_key == account_key,
+            WebhookDelivery.status == "pending",
+        )
+        .order_by(WebhookDelivery.id)
+        .limit(1)
+    ).first()
+    if head is not None and head.next_attempt_at is None:
+        session.execute(update(WebhookDelivery).where(WebhookDelivery.id == head.id).values(next_attempt_at=now))
+
+
 def due_heads(
     session: Session,
     *,
@@ -40,7 +75,10 @@ def due_heads(
     skip_subscriptions: Collection[uuid.UUID] = (),
 ) -> list[tuple[Candidate, Outgoing]]:
     """Due pending deliveries of active subscriptions that head their line (no earlier pending one of the same
-    subscription and account key), locked against other dispatchers (skipping rows another one holds)."""
+    subscription and account key), locked against other dispatchers (skipping rows another one holds).
+
+    Only armed deliveries are due: the ones waiting behind others have no time yet, so a long backlog costs
+    nothing here. The line check stays, because it is what keeps the order."""
     earlier = aliased(WebhookDelivery)
     blocked = exists().where(
         and_(

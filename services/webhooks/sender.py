@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from math import floor
@@ -61,7 +62,8 @@ class Sender:
         resolver: Resolver = resolve,
         allowed: Callable[[str], str | None] = address_problem,
     ) -> None:
-        self._client = httpx.Client(timeout=timeout_s, follow_redirects=False, headers={"user-agent": USER_AGENT})
+        self._clients: dict[str, httpx.Client] = {}
+        self._clients_lock = threading.Lock()
         self._timeout_s = timeout_s
         self._guard = guard
         self._resolver = resolver
@@ -78,7 +80,8 @@ class Sender:
             url, host_header, extensions = pinned
             headers["host"] = host_header
         try:
-            response = self._client.post(url, content=outgoing.body, headers=headers, extensions=extensions)
+            client = self._client(urlsplit(outgoing.url).hostname or "")
+            response = client.post(url, content=outgoing.body, headers=headers, extensions=extensions)
         except httpx.TimeoutException:
             return Attempt(None, f"no answer within {self._timeout_s:g} s")
         except httpx.HTTPError as error:
@@ -108,6 +111,21 @@ class Sender:
         pinned = str(parts.copy_with(host=addresses[0]))
         return pinned, host_header, {"sni_hostname": parts.host}
 
+    def _client(self, host: str) -> httpx.Client:
+        # A pool per host name: with pinned addresses, a connection made (and TLS checked) for one name must never
+        # carry a request for another name that happens to resolve to the same address.
+        with self._clients_lock:
+            client = self._clients.get(host)
+            if client is None:
+                client = httpx.Client(
+                    timeout=self._timeout_s, follow_redirects=False, headers={"user-agent": USER_AGENT}
+                )
+                self._clients[host] = client
+            return client
+
     def close(self) -> None:
-        """Close the connection pool."""
-        self._client.close()
+        """Close the connection pools."""
+        with self._clients_lock:
+            for client in self._clients.values():
+                client.close()
+            self._clients.clear()

@@ -14,7 +14,7 @@ from database import migrate
 from database.engine import make_engine
 from services.webhooks.models import WebhookDelivery
 from tests.conftest import ApiClient
-from tests.webhooks.support import accepted, publish
+from tests.webhooks.support import accepted, publish, receiving, verify_by_hand
 
 HOOK = "https://hooks.example.com/leadflow"
 QUALIFIED = "leadflow.lead.qualified.v1"
@@ -127,6 +127,25 @@ def test_the_delivery_log_pages_filters_and_a_dead_delivery_is_sent_again(local_
     assert (resent.json()["status"], resent.json()["attempts"]) == ("pending", 0)
     assert again.status_code == 409
     assert local_api.call("GET", path, "admin", params={"status": "lost"}).status_code == 422
+
+
+def test_an_admin_subscribes_a_receiver_and_it_gets_the_event_signed_with_the_secret_it_was_shown(
+    local_api: ApiClient,
+) -> None:
+    with receiving() as receiver:
+        created = create(local_api, url=receiver.url, event_types=[ACCEPTED]).json()
+        event = accepted("acme.com")
+        publish(local_api.client.app.state.context.engine, [event])  # as handoff will, through the outbox
+
+        _wait_for(lambda: len(receiver.accepted()) == 1)
+        path = f"/v1/webhooks/subscriptions/{created['id']}/deliveries"
+        _wait_for(lambda: local_api.call("GET", path, "admin").json()["deliveries"][0]["status"] == "delivered")
+
+    [got] = receiver.accepted()
+    assert got.webhook_id == str(event.id)
+    assert verify_by_hand(created["secret"], got)
+    [row] = local_api.call("GET", path, "admin").json()["deliveries"]
+    assert (row["attempts"], row["last_response_code"], row["next_attempt_at"]) == (1, 200, None)
 
 
 @pytest.fixture

@@ -49,7 +49,7 @@ def upgrade() -> None:
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("first_attempt_at", UtcDateTime(), nullable=True),
         sa.Column("last_attempt_at", UtcDateTime(), nullable=True),
-        sa.Column("next_attempt_at", UtcDateTime(), nullable=False),
+        sa.Column("next_attempt_at", UtcDateTime(), nullable=True),
         sa.Column("last_response_code", sa.Integer(), nullable=True),
         sa.Column("last_error", sa.Text(), nullable=True),
         sa.Column("delivered_at", UtcDateTime(), nullable=True),
