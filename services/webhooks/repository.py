@@ -7,10 +7,11 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, exists, insert, select, update
+from sqlalchemy import and_, exists, func, insert, literal, select, update
 from sqlalchemy.orm import Session, aliased
 
 from database.queries import among, rows
+from database.types import UtcDateTime
 from services.webhooks.domain import Candidate, Outgoing, signing_secrets
 from services.webhooks.models import WebhookDelivery, WebhookSubscription
 
@@ -128,11 +129,11 @@ def lease(session: Session, ids: Collection[int], *, now: datetime, until: datet
     """Mark deliveries as being sent: not due again before `until` (should the sender die), first tried `now`."""
     session.execute(
         update(WebhookDelivery)
-        .where(among(session, WebhookDelivery.id, list(ids)), WebhookDelivery.first_attempt_at.is_(None))
-        .values(first_attempt_at=now)
-    )
-    session.execute(
-        update(WebhookDelivery).where(among(session, WebhookDelivery.id, list(ids))).values(next_attempt_at=until)
+        .where(among(session, WebhookDelivery.id, list(ids)))
+        .values(
+            next_attempt_at=until,
+            first_attempt_at=func.coalesce(WebhookDelivery.first_attempt_at, literal(now, UtcDateTime)),
+        )
     )
 
 

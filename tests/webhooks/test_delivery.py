@@ -181,3 +181,39 @@ def test_an_event_is_fanned_out_once_however_often_the_log_carries_it(sqlite_eng
 
     rows = deliveries(sqlite_engine)
     assert [row.event_id for row in rows] == [event.id, last.id]
+
+
+def test_a_delivery_waits_behind_its_line_without_a_time_and_keeps_its_first_attempt(
+    sqlite_engine: Engine, clock: Clock
+) -> None:
+    failed: list[bytes] = []
+
+    def acme_fails_once(headers: dict[str, str], body: bytes) -> tuple[int, dict[str, str]]:
+        if b'"acme.com"' in body and not failed:
+            failed.append(body)
+            return 500, {}
+        return 200, {}
+
+    with receiving(Receiver(answer=acme_fails_once)) as receiver:
+        subscribe(sqlite_engine, receiver.url)
+        publish(sqlite_engine, [accepted("acme.com"), accepted("acme.com"), accepted("globex.com")])
+        fan_out(sqlite_engine, expected=3)
+        head, behind, other = deliveries(sqlite_engine)
+        assert (head.next_attempt_at, behind.next_attempt_at, other.next_attempt_at) == (clock.now, None, clock.now)
+        loop = dispatcher(sqlite_engine, clock)
+        try:
+            loop.step()
+            loop.settle()
+            first_try = clock.now
+            head, behind, _ = deliveries(sqlite_engine)
+            assert (head.status, head.first_attempt_at, behind.next_attempt_at) == ("pending", first_try, None)
+            clock.advance(seconds=5)
+            run_until(loop, clock, lambda: len(receiver.accepted()) == 3)
+        finally:
+            loop.close()
+    head, behind, _ = deliveries(sqlite_engine)
+    assert (head.attempts, head.first_attempt_at, head.status) == (2, first_try, "delivered")
+    assert behind.status == "delivered"
+    assert behind.delivered_at is not None
+    assert head.delivered_at is not None
+    assert behind.delivered_at >= head.delivered_at
