@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import ipaddress
+import uuid
 from collections import Counter
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -106,14 +107,14 @@ class Candidate:
     """A due delivery at the head of its line: the earliest pending one of its (subscription, account key)."""
 
     id: int
-    subscription_id: object
+    subscription_id: uuid.UUID
     account_key: str
 
 
 def choose(
     candidates: Sequence[Candidate],
     *,
-    in_flight: Iterable[tuple[object, str]],
+    in_flight: Iterable[tuple[uuid.UUID, str]],
     per_subscription: int,
 ) -> list[Candidate]:
     """The candidates to send now, in the order given: one per line, none of a line already in flight, and at most
@@ -195,7 +196,7 @@ class Outgoing:
     """A delivery claimed for sending: where, what, and the secrets to sign it with (newest first)."""
 
     delivery_id: int
-    subscription_id: object
+    subscription_id: uuid.UUID
     account_key: str
     url: str
     event_id: str

@@ -75,7 +75,9 @@ def create_subscription(
     return row, secret
 
 
-def update_subscription(uow: UnitOfWork, subscription_id: uuid.UUID, changes: dict[str, Any], now: datetime) -> Any:
+def update_subscription(
+    uow: UnitOfWork, subscription_id: uuid.UUID, changes: dict[str, Any], now: datetime
+) -> WebhookSubscription:
     """Change a subscription's url, event types, description or active flag."""
     row = _subscription(uow, subscription_id)
     if "event_types" in changes:
@@ -158,12 +160,12 @@ def claim_due(
     *,
     now: datetime,
     limit: int,
-    in_flight: Collection[tuple[int, Any, str]],
+    in_flight: Collection[tuple[int, uuid.UUID, str]],
     per_subscription: int,
     lease: timedelta,
 ) -> list[domain.Outgoing]:
     """Claim the deliveries to send now (heads of their lines, a few per subscription) and lease them."""
-    load: dict[Any, int] = {}
+    load: dict[uuid.UUID, int] = {}
     for _, subscription_id, _ in in_flight:
         load[subscription_id] = load.get(subscription_id, 0) + 1
     full = [subscription_id for subscription_id, count in load.items() if count >= per_subscription]

@@ -135,7 +135,7 @@ def test_any_sequence_of_answers_ends_delivered_dead_or_within_the_window(codes:
         now = result.next_attempt_at
 
 
-def line(sub: object, key: str, id_: int) -> Candidate:
+def line(sub: uuid.UUID, key: str, id_: int) -> Candidate:
     return Candidate(id_, sub, key)
 
 
