@@ -9,7 +9,8 @@ from datetime import datetime
 from functools import partial
 from typing import Any
 
-from events.catalog.common import AccountHint, ExternalIds, JsonScalar
+from events.catalog.common import AccountHint, ExternalIds
+from events.limits import JsonScalar
 from events.catalog.touches import ContactIdentified, TouchRecorded
 from events.registry import Event
 from services.lead_scoring.adapter_support import (

@@ -13,7 +13,8 @@ from urllib.parse import urlsplit
 
 from pydantic import ValidationError
 
-from events.catalog.common import ContactTraits, ExternalIds, JsonScalar
+from events.catalog.common import ContactTraits, ExternalIds
+from events.limits import JsonScalar
 from events.envelope import EventData
 from events.registry import Event, new_event
 from services.lead_scoring.matching import EXTERNAL_ID_SYSTEMS, InvalidEmail, account_key, normalise_email
