@@ -19,6 +19,8 @@ NO_NUL = "^[^\\u0000]*$"
 
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 LATEST = datetime(2199, 12, 31, 23, 59, 59, tzinfo=UTC)
+# A time is in range when it is written with a year from 1970 to 2199 (what the schema's pattern checks), the
+# instant being that, give or take its UTC offset: far from the year 9999 where date arithmetic overflows.
 INT32_MAX = 2**31 - 1
 INT64_MAX = 2**63 - 1
 
@@ -47,13 +49,13 @@ def _no_nul(value: str) -> str:
 
 
 def _in_time_range(value: datetime) -> datetime:
-    if not EARLIEST <= value <= LATEST:
+    if not EARLIEST.year <= value.year <= LATEST.year:
         raise ValueError(f"must be between {_iso(EARLIEST)} and {_iso(LATEST)} (got {value.isoformat()})")
     return value
 
 
 def _in_date_range(value: date) -> date:
-    if not EARLIEST.date() <= value <= LATEST.date():
+    if not EARLIEST.year <= value.year <= LATEST.year:
         raise ValueError(f"must be between {EARLIEST.date()} and {LATEST.date()} (got {value.isoformat()})")
     return value
 
@@ -91,7 +93,8 @@ Version = Annotated[int, Field(ge=1, le=INT32_MAX)]
 """Integers that fit a 64-bit value, or the 32-bit integer columns counts and versions are kept in."""
 
 _TIME_RANGE = (
-    f"Between {_iso(EARLIEST)} and {_iso(LATEST)} (formatMinimum/formatMaximum); the year is written 1970 to 2199."
+    f"Between {_iso(EARLIEST)} and {_iso(LATEST)} (formatMinimum/formatMaximum): written with a year from "
+    f"{EARLIEST.year} to {LATEST.year}, in any UTC offset."
 )
 
 EventTime = Annotated[
@@ -107,7 +110,7 @@ EventTime = Annotated[
         }
     ),
 ]
-"""A timezone-aware time between 1970-01-01T00:00:00Z and 2199-12-31T23:59:59Z."""
+"""A timezone-aware time written with a year from 1970 to 2199 (1970-01-01T00:00:00Z to 2199-12-31T23:59:59Z)."""
 
 EventDate = Annotated[
     date,

@@ -6,7 +6,7 @@ import uuid
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import ConfigDict, Field, WithJsonSchema, model_validator
+from pydantic import AfterValidator, ConfigDict, Field, WithJsonSchema, model_validator
 
 from events.envelope import EventData
 from events.limits import (
@@ -16,7 +16,6 @@ from events.limits import (
     SystemIds,
     Text64,
     Text200,
-    Text253,
     Text300,
     Text320,
     Text1000,
@@ -36,6 +35,22 @@ Code = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
 """A snake_case code from an open list (touch types, reason codes, buying roles): new codes are additive."""
 
 AccountKey = Annotated[Text320, Field(min_length=1)]
+
+_LABEL = "[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+
+
+def _not_just_www(value: str) -> str:
+    if value.lower().startswith("www.") and value.count(".") < 2:
+        raise ValueError(f"{value!r} is www. and one label: not a company's domain")
+    return value
+
+
+Domain = Annotated[
+    str,
+    Field(max_length=253, pattern=rf"^({_LABEL}\.)+[A-Za-z]([A-Za-z0-9-]{{0,61}}[A-Za-z0-9])?$"),
+    AfterValidator(_not_just_www),
+]
+"""A DNS name in ASCII (internationalised names as xn-- labels), e.g. acme-robotics.com: no scheme, path or port."""
 
 Amount = Annotated[
     Decimal,
@@ -121,6 +136,10 @@ def _has_an_id(ids: ExternalIds) -> bool:
     return any(getattr(ids, name) for name in _NAMED_IDS) or bool(ids.other)
 
 
+TEXT_TRAITS = ("first_name", "last_name", "title", "phone", "linkedin_url")
+"""Traits read as text wherever a contact is shown: a custom field of the same name must be text too."""
+
+
 class ContactTraits(EventData):
     """What is known about a person: the input of the fit rules about the contact."""
 
@@ -142,8 +161,21 @@ class ContactTraits(EventData):
         default=None, description="Whether the contact consented to marketing; null if unknown."
     )
     custom: CustomFields = Field(
-        default_factory=dict, description="Other fields of the sending system, by field name (at most 200)."
+        default_factory=dict,
+        description=(
+            "Other fields of the sending system, by field name (at most 200). A field named like a text trait "
+            "(e.g. Mautic's title, the salutation) holds text or null: it is read where that trait is."
+        ),
+        json_schema_extra={"properties": {name: {"type": ["string", "null"]} for name in TEXT_TRAITS}},
     )
+
+    @model_validator(mode="after")
+    def _custom_text_traits_are_text(self) -> ContactTraits:
+        for name in TEXT_TRAITS:
+            value = self.custom.get(name)
+            if value is not None and not isinstance(value, str):
+                raise ValueError(f"custom.{name} must be text or null, as the trait {name} is (got {value!r})")
+        return self
 
 
 class AccountHint(EventData):
@@ -151,7 +183,7 @@ class AccountHint(EventData):
 
     crm_account_id: Text200 | None = Field(default=None, description="The account's id in the CRM, if known.")
     company_name: Text300 | None = Field(default=None, description="Company name, e.g. 'Acme Robotics GmbH'.")
-    domain: Text253 | None = Field(default=None, description="The company's web domain, e.g. acme-robotics.com.")
+    domain: Domain | None = Field(default=None, description="The company's web domain, e.g. acme-robotics.com.")
 
 
 class LeadRef(EventData):
