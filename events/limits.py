@@ -9,10 +9,11 @@ Schemas in contracts/ carry the same limits, so a producer reads them there.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, AwareDatetime, Field, TypeAdapter, WithJsonSchema
+from pydantic import AfterValidator, AwareDatetime, Field, PlainValidator, WithJsonSchema
 
 NO_NUL = "^[^\\u0000]*$"
 """The JSON Schema pattern of a string without a NUL character (\\u0000)."""
@@ -125,10 +126,54 @@ EventDate = Annotated[
 ]
 """A calendar date between 1970-01-01 and 2199-12-31."""
 
-JsonScalar = Text1000 | Int64 | FiniteFloat | bool | None
-"""A value of a property or custom field: bounded text, a 64-bit integer, a finite number, a boolean or null."""
+Scalar = str | int | float | bool | None
 
-_SCALAR_SCHEMA = TypeAdapter(JsonScalar).json_schema()
+
+def _scalar(max_length: int) -> Callable[[object], Scalar]:
+    """The check of a scalar value, one clear reason per kind of value (a union would list every member's)."""
+
+    def check(value: object) -> Scalar:
+        if value is None or isinstance(value, bool):
+            return value
+        if isinstance(value, str):
+            if len(value) > max_length:
+                raise ValueError(f"text must have at most {max_length} characters (got {len(value)})")
+            return _no_nul(value)
+        if isinstance(value, int):
+            # Beyond 64 bits a number is kept as a float, as the schema's "number" allows.
+            return (
+                value
+                if -INT64_MAX - 1 <= value <= INT64_MAX
+                else _finite(float(value) if value.bit_length() < 1024 else math.inf)
+            )
+        if isinstance(value, float):
+            return _finite(value)
+        raise ValueError(f"must be text, a number, a boolean or null (got {type(value).__name__})")
+
+    return check
+
+
+def _finite(value: float) -> float:
+    if not math.isfinite(value):
+        raise ValueError(f"must be a finite number (got {value})")
+    return value
+
+
+def _scalar_schema(max_length: int) -> dict[str, Any]:
+    return {
+        "anyOf": [
+            {"type": "string", "maxLength": max_length, "pattern": NO_NUL},
+            {"type": "number"},
+            {"type": "boolean"},
+            {"type": "null"},
+        ]
+    }
+
+
+JsonScalar = Annotated[Scalar, PlainValidator(_scalar(ATTRIBUTE)), WithJsonSchema(_scalar_schema(ATTRIBUTE))]
+"""A value of a custom field: text of at most 1000 characters, a finite number, a boolean or null."""
+
+_SCALAR_SCHEMA = _scalar_schema(ATTRIBUTE)
 
 
 def _bounded_dict_schema(key_length: int, value: dict[str, Any], items: int) -> dict[str, Any]:
@@ -147,14 +192,13 @@ CustomFields = Annotated[
 ]
 """A contact's other fields, kept with its attributes: at most 200, names of at most 200 chars, text of 1000."""
 
-Text10000 = Annotated[str, Field(max_length=FREE_TEXT), _NUL_FREE, _NUL_FREE_SCHEMA]
-PropertyValue = Text10000 | Int64 | FiniteFloat | bool | None
-"""A property of a touch (not stored): a form's free-text answer may be long."""
+PropertyValue = Annotated[Scalar, PlainValidator(_scalar(FREE_TEXT)), WithJsonSchema(_scalar_schema(FREE_TEXT))]
+"""A property of a touch (not stored): like a custom field, but a form's free-text answer may be 10000 long."""
 
 Properties = Annotated[
     dict[Text200, PropertyValue],
     Field(max_length=MAX_ITEMS),
-    WithJsonSchema(_bounded_dict_schema(LABEL, TypeAdapter(PropertyValue).json_schema(), MAX_ITEMS)),
+    WithJsonSchema(_bounded_dict_schema(LABEL, _scalar_schema(FREE_TEXT), MAX_ITEMS)),
 ]
 """Properties of a touch (form fields, UTM parameters): at most 200, names of at most 200 chars, text of 10000."""
 

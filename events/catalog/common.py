@@ -10,6 +10,8 @@ from pydantic import AfterValidator, ConfigDict, Field, WithJsonSchema, model_va
 
 from events.envelope import EventData
 from events.limits import (
+    ATTRIBUTE,
+    NO_NUL,
     CustomFields,
     EventTime,
     FiniteFloat,
@@ -140,6 +142,9 @@ TEXT_TRAITS = ("first_name", "last_name", "title", "phone", "linkedin_url")
 """Traits read as text wherever a contact is shown: a custom field of the same name must be text too."""
 
 
+_TEXT_OR_NULL: dict[str, Any] = {"type": ["string", "null"], "maxLength": ATTRIBUTE, "pattern": NO_NUL}
+
+
 class ContactTraits(EventData):
     """What is known about a person: the input of the fit rules about the contact."""
 
@@ -166,7 +171,7 @@ class ContactTraits(EventData):
             "Other fields of the sending system, by field name (at most 200). A field named like a text trait "
             "(e.g. Mautic's title, the salutation) holds text or null: it is read where that trait is."
         ),
-        json_schema_extra={"properties": {name: {"type": ["string", "null"]} for name in TEXT_TRAITS}},
+        json_schema_extra={"properties": {name: dict(_TEXT_OR_NULL) for name in TEXT_TRAITS}},
     )
 
     @model_validator(mode="after")

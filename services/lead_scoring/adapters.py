@@ -125,7 +125,11 @@ def _items(media_type: str, body: Any, received_at: datetime) -> list[Item]:
         return mautic_items(body, received_at)
     if "specversion" in body:
         return [Item("", None, partial(_cloudevent, body, ""))]
-    if body.get("type") in SEGMENT_CALLS or "messageId" in body or isinstance(body.get("batch"), list):
+    if (
+        (isinstance(body.get("type"), str) and body["type"] in SEGMENT_CALLS)
+        or "messageId" in body
+        or isinstance(body.get("batch"), list)
+    ):
         return segment_items(body, received_at)
     raise ItemRejected(
         "body",
