@@ -15,7 +15,7 @@ import yaml
 import events.catalog  # noqa: F401 - registers every event type
 from events import topics
 from events.envelope import Envelope
-from events.limits import ACCOUNT_KEY
+from events.limits import ACCOUNT_KEY, TIME_RANGE
 from events.registry import HANDLER_ERROR, MALFORMED, REGISTRY, SCHEMA_VIOLATION, UNKNOWN_TYPE, EventType
 
 CONTRACTS_DIR = "contracts"
@@ -144,7 +144,23 @@ def event_schema(entry: EventType) -> dict[str, Any]:
     }
     if defs:
         schema["$defs"] = defs
+    _state_time_ranges(schema)
     return schema
+
+
+def _state_time_ranges(node: Any) -> None:
+    """Say the range of every time in its description too, where people read first."""
+    if isinstance(node, dict):
+        ranged = any(
+            alt.get("format") == "date-time" and "formatMaximum" in alt for alt in [node, *node.get("anyOf", ())]
+        )
+        if ranged and "description" in node and TIME_RANGE not in node["description"]:
+            node["description"] = f"{node['description']} {TIME_RANGE}"
+        for child in node.values():
+            _state_time_ranges(child)
+    elif isinstance(node, list):
+        for child in node:
+            _state_time_ranges(child)
 
 
 def asyncapi_document() -> dict[str, Any]:

@@ -88,12 +88,11 @@ Name300 = Annotated[Text300, Field(min_length=1)]
 FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
 """A float that is a number: NaN and ±Infinity are refused (JSON cannot carry them; Python's parser can)."""
 
-Int64 = Annotated[int, Field(ge=-INT64_MAX - 1, le=INT64_MAX)]
 Count = Annotated[int, Field(ge=0, le=INT32_MAX)]
 Version = Annotated[int, Field(ge=1, le=INT32_MAX)]
-"""Integers that fit a 64-bit value, or the 32-bit integer columns counts and versions are kept in."""
+"""Integers that fit the 32-bit integer columns counts and versions are kept in."""
 
-_TIME_RANGE = (
+TIME_RANGE = (
     f"Between {_iso(EARLIEST)} and {_iso(LATEST)} (formatMinimum/formatMaximum): written with a year from "
     f"{EARLIEST.year} to {LATEST.year}, in any UTC offset."
 )
@@ -107,7 +106,7 @@ EventTime = Annotated[
             "formatMaximum": _iso(LATEST),
             # Validators that do not know formatMinimum/formatMaximum still refuse the year 9999 or 1969.
             "pattern": "^(19[7-9][0-9]|2[01][0-9][0-9])-",
-            "$comment": _TIME_RANGE,
+            "$comment": TIME_RANGE,
         }
     ),
 ]
@@ -173,8 +172,6 @@ def _scalar_schema(max_length: int) -> dict[str, Any]:
 JsonScalar = Annotated[Scalar, PlainValidator(_scalar(ATTRIBUTE)), WithJsonSchema(_scalar_schema(ATTRIBUTE))]
 """A value of a custom field: text of at most 1000 characters, a finite number, a boolean or null."""
 
-_SCALAR_SCHEMA = _scalar_schema(ATTRIBUTE)
-
 
 def _bounded_dict_schema(key_length: int, value: dict[str, Any], items: int) -> dict[str, Any]:
     return {
@@ -188,7 +185,7 @@ def _bounded_dict_schema(key_length: int, value: dict[str, Any], items: int) -> 
 CustomFields = Annotated[
     dict[Text200, JsonScalar],
     Field(max_length=MAX_ITEMS),
-    WithJsonSchema(_bounded_dict_schema(LABEL, _SCALAR_SCHEMA, MAX_ITEMS)),
+    WithJsonSchema(_bounded_dict_schema(LABEL, _scalar_schema(ATTRIBUTE), MAX_ITEMS)),
 ]
 """A contact's other fields, kept with its attributes: at most 200, names of at most 200 chars, text of 1000."""
 
