@@ -131,10 +131,11 @@ def encode(event: Event[Any]) -> bytes:
 class EventRejected(Exception):  # noqa: N818 - a rejection is an outcome, not a bug
     """Raw bytes that can never become a valid event: the reason goes to the dead-letter queue."""
 
-    def __init__(self, reason: str, detail: str) -> None:
+    def __init__(self, reason: str, detail: str, field: str | None = None) -> None:
         super().__init__(f"{reason}: {detail}")
         self.reason = reason
         self.detail = detail
+        self.field = field  # the path of the offending field (e.g. data.channel), when one is to blame
 
 
 MALFORMED = "malformed"
@@ -162,6 +163,7 @@ def _event_decoder() -> TypeAdapter[Any]:
 def _rejection(error: ValidationError) -> EventRejected:
     """Why bytes are not a valid event, from pydantic's first error."""
     first = error.errors(include_url=False)[0]
+    first["msg"] = first["msg"].removeprefix("Value error, ")  # the reason reads as a sentence of its own
     kind, loc = first["type"], first["loc"]
     if kind == "json_invalid":
         return EventRejected(MALFORMED, f"not JSON: {first['msg']}")
@@ -171,8 +173,8 @@ def _rejection(error: ValidationError) -> EventRejected:
         return EventRejected(MALFORMED, f"not a CloudEvent: {first['msg']}")
     path = ".".join(str(part) for part in loc[1:])
     if loc[1] == "data":
-        return EventRejected(SCHEMA_VIOLATION, f"{path}: {first['msg']} (of {error.error_count()} errors)")
-    return EventRejected(MALFORMED, f"not a CloudEvent: {path}: {first['msg']}")
+        return EventRejected(SCHEMA_VIOLATION, f"{path}: {first['msg']} (of {error.error_count()} errors)", path)
+    return EventRejected(MALFORMED, f"not a CloudEvent: {path}: {first['msg']}", path)
 
 
 def decode(raw: bytes | None) -> Event[EventData]:
