@@ -175,6 +175,8 @@ class ScoringBatch:
         *earlier, latest = sorted({now, *later_instants(scope, now)})
         qualified: set[uuid.UUID] = set()
         for instant in earlier:  # the past, told again: only qualifications are stored and announced
+            if not any(may_qualify_in_the_past(scope.leads.get(member), instant) for member in scope.members):
+                continue  # no lead may qualify at that instant: nothing to evaluate
             qualified |= self.evaluate(scope, instant, trigger=trigger, focus=set(), past=True)
         self.evaluate(scope, latest, trigger=trigger, focus={contact.id, *qualified})  # and scored as of now
 
