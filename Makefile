@@ -22,10 +22,11 @@ test: $(STAMP)  ## The whole test suite on real PostgreSQL and Kafka (provisione
 test-fast: $(STAMP)  ## Tests that need no servers (SQLite, pure domain, contracts).
 	$(VENV)/bin/pytest -q -m "not postgres and not kafka"
 
-lint: $(STAMP)  ## ruff and mypy.
+lint: $(STAMP)  ## ruff, mypy and the import-linter contracts (the layering).
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy .
+	$(VENV)/bin/lint-imports
 
 fmt: $(STAMP)  ## Format and fix what ruff can.
 	$(VENV)/bin/ruff check --fix .

@@ -19,10 +19,11 @@ from eventlog.health import Heartbeat
 from eventlog.kafka import ensure_topics
 from events.topics import ALL as ALL_TOPICS
 from events.topics import dead_letter_topic
-from leadflow import operations, problems
-from leadflow.problems import Problem
-from leadflow.service import Context, ServiceParts
-from leadflow.settings import Settings
+from kernel import problems
+from kernel.problems import Problem
+from kernel.service import Context, ServiceParts
+from kernel.settings import Settings
+from leadflow import operations
 from timers.scheduler import Scheduler
 
 log = logging.getLogger(__name__)

@@ -7,11 +7,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 from sqlalchemy import func, select
 
-from auth.dependencies import require_role
 from auth.tokens import Principal
 from eventlog.models import DeadLetter
 from eventlog.relay import count_failed, failed_rows
-from leadflow.dependencies import SessionDep
+from kernel.auth import require_role
+from kernel.dependencies import SessionDep
 
 router = APIRouter(tags=["operations"])
 

@@ -24,6 +24,11 @@ from events.limits import (
     Url,
 )
 
+ACCOUNT_KEY = (
+    "the account key (the account id, else the corporate email domain, else the email for free-mail addresses)"
+)
+"""What the Kafka key of most events is."""
+
 Stage = Literal["raw", "engaged", "mql", "disqualified"]
 """The lifecycle stage of a lead, decided by lead_scoring."""
 

@@ -9,8 +9,6 @@ from pydantic import Field
 from events.catalog.common import Code, Recycle
 from events.envelope import EventData
 from events.limits import EventTime, JsonDocument, Name200, Note, Text64, Text1000, Version
-from events.registry import event_type
-from events.topics import DEFINITIONS
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 
@@ -66,11 +64,6 @@ class RejectionReason(EventData):
     recycle: Recycle = Field(description="What happens to a lead rejected for this reason.")
 
 
-@event_type(
-    "leadflow.definition.published.v1",
-    topic=DEFINITIONS,
-    key="the definition's name (not an account key), so that its versions are ordered",
-)
 class DefinitionPublished(EventData):
     """A lead definition version, approved by marketing and sales, is now in force (or again, on rollback)."""
 

@@ -10,11 +10,8 @@ from pydantic import Field
 from events.catalog.common import Code, HandoffRef, Money, Recycle
 from events.envelope import EventData
 from events.limits import EventDate, Name200, Name300, Note, Phrases, Text200, Text300, Version
-from events.registry import event_type
-from events.topics import FEEDBACK
 
 
-@event_type("leadflow.handoff.accepted.v1", topic=FEEDBACK)
 class HandoffAccepted(HandoffRef):
     """A rep accepted a handoff: the lead is now sales-accepted."""
 
@@ -23,7 +20,6 @@ class HandoffAccepted(HandoffRef):
     note: Note | None = Field(default=None, description="The rep's note, if any.")
 
 
-@event_type("leadflow.handoff.rejected.v1", topic=FEEDBACK)
 class HandoffRejected(HandoffRef):
     """A rep sent a handoff back to marketing, with an agreed reason and what happens to the lead."""
 
@@ -45,7 +41,6 @@ class OpportunityRef(HandoffRef):
     rep_id: uuid.UUID = Field(description="The rep who owns the opportunity.")
 
 
-@event_type("leadflow.opportunity.converted.v1", topic=FEEDBACK)
 class OpportunityConverted(OpportunityRef):
     """Sales turned an accepted handoff into an opportunity."""
 
@@ -54,7 +49,6 @@ class OpportunityConverted(OpportunityRef):
     expected_close_date: EventDate | None = Field(default=None, description="When sales expects to close.")
 
 
-@event_type("leadflow.opportunity.closed.v1", topic=FEEDBACK)
 class OpportunityClosed(OpportunityRef):
     """An opportunity was won or lost: the outcome marketing tunes the definition against."""
 
@@ -68,7 +62,6 @@ class OpportunityClosed(OpportunityRef):
     note: Note | None = Field(default=None, description="The rep's note, if any.")
 
 
-@event_type("leadflow.account.insight.logged.v1", topic=FEEDBACK)
 class AccountInsightLogged(EventData):
     """A rep logged what they learned about an account: a contact's buying role, pain points."""
 

@@ -9,11 +9,8 @@ from pydantic import Field
 
 from events.catalog.common import AccountKey, Code, HandoffRef
 from events.limits import EventTime, Name200, Text200, Version
-from events.registry import event_type
-from events.topics import HANDOFFS
 
 
-@event_type("leadflow.handoff.created.v1", topic=HANDOFFS)
 class HandoffCreated(HandoffRef):
     """A qualified lead became a handoff with a dossier, waiting to be routed."""
 
@@ -24,7 +21,6 @@ class HandoffCreated(HandoffRef):
     lead_qualified_event_id: uuid.UUID = Field(description="The lead.qualified event the handoff was built from.")
 
 
-@event_type("leadflow.handoff.assigned.v1", topic=HANDOFFS)
 class HandoffAssigned(HandoffRef):
     """A handoff was routed to a sales rep, who must accept or reject it by `due_at`."""
 
@@ -36,7 +32,6 @@ class HandoffAssigned(HandoffRef):
     definition_version: Version = Field(description="The definition whose SLA set the deadline.")
 
 
-@event_type("leadflow.handoff.reassigned.v1", topic=HANDOFFS)
 class HandoffReassigned(HandoffRef):
     """A handoff moved from one rep to another, with a new deadline."""
 
@@ -50,7 +45,6 @@ class HandoffReassigned(HandoffRef):
     reassigned_by: Text200 | None = Field(default=None, description="The user who reassigned it; null if automatic.")
 
 
-@event_type("leadflow.handoff.sla_breached.v1", topic=HANDOFFS)
 class HandoffSlaBreached(HandoffRef):
     """A rep neither accepted nor rejected a handoff within the SLA."""
 

@@ -22,8 +22,6 @@ from events.limits import (
     Text2048,
     Version,
 )
-from events.registry import event_type
-from events.topics import LEADS
 
 
 class RuleHit(EventData):
@@ -54,7 +52,6 @@ class Score(EventData):
     breakdown: list[RuleHit] = Field(default_factory=list, description="Every rule that fired.")
 
 
-@event_type("leadflow.lead.scored.v1", topic=LEADS)
 class LeadScored(Score, LeadRef):
     """A lead's score or stage changed."""
 
@@ -108,7 +105,6 @@ class CommitteeMember(EventData):
     last_touch_at: EventTime | None = Field(default=None, description="Their most recent touch.")
 
 
-@event_type("leadflow.lead.qualified.v1", topic=LEADS)
 class LeadQualified(LeadRef):
     """A lead met the MQL criteria (or raised its hand): everything handoff needs to build the dossier."""
 
@@ -130,7 +126,6 @@ class LeadQualified(LeadRef):
     )
 
 
-@event_type("leadflow.lead.disqualified.v1", topic=LEADS)
 class LeadDisqualified(LeadRef):
     """A lead was ruled out: a disqualifier fired, or sales' feedback disqualified it."""
 

@@ -9,8 +9,6 @@ from pydantic import Field
 from events.catalog.common import Code, ContactIdentity
 from events.envelope import EventData
 from events.limits import Count, EventTime, Name200, Text64, Text200, Text1000, Url, Version
-from events.registry import event_type
-from events.topics import NURTURE_ACTIONS
 
 
 class NurtureRef(EventData):
@@ -22,7 +20,6 @@ class NurtureRef(EventData):
     track_id: Name200 = Field(description="The nurture track, e.g. warehouse-automation-awareness.")
 
 
-@event_type("leadflow.nurture.enrolled.v1", topic=NURTURE_ACTIONS)
 class NurtureEnrolled(NurtureRef):
     """A lead entered a nurture track whose entry criteria it met."""
 
@@ -49,7 +46,6 @@ class NurtureAction(EventData):
     template_id: Text200 | None = Field(default=None, description="The email or message template to use, if any.")
 
 
-@event_type("leadflow.nurture.action.requested.v1", topic=NURTURE_ACTIONS)
 class NurtureActionRequested(NurtureRef):
     """A track step came due: marketing automation is asked to deliver a piece of content."""
 
@@ -62,7 +58,6 @@ class NurtureActionRequested(NurtureRef):
     )
 
 
-@event_type("leadflow.nurture.exited.v1", topic=NURTURE_ACTIONS)
 class NurtureExited(NurtureRef):
     """A lead left a nurture track."""
 

@@ -9,8 +9,6 @@ from pydantic import Field
 from events.catalog.common import AccountHint, Code, ContactIdentity, ContactTraits, Email, ExternalIds
 from events.envelope import EventData
 from events.limits import EventTime, Name50, Properties, Tags, Text64, Text200, Text300, Url
-from events.registry import ACCOUNT_KEY, event_type
-from events.topics import TOUCHES
 
 TOUCH_TYPES = (
     "page_view",
@@ -29,11 +27,6 @@ TOUCH_TYPES = (
 )
 
 
-@event_type(
-    "leadflow.touch.recorded.v1",
-    topic=TOUCHES,
-    key=ACCOUNT_KEY + "; for an anonymous touch (no email, no account), the anonymous visitor id",
-)
 class TouchRecorded(EventData):
     """A prospect did something marketing can see: a visit, a download, a webinar, a form, a badge scan."""
 
@@ -65,7 +58,6 @@ class TouchRecorded(EventData):
     )
 
 
-@event_type("leadflow.contact.identified.v1", topic=TOUCHES)
 class ContactIdentified(EventData):
     """Marketing automation learned who a person is (a form fill, an import, a CRM sync)."""
 
@@ -79,7 +71,6 @@ class ContactIdentified(EventData):
     source_system: Name50 = Field(description="The sending system, e.g. mautic, hubspot, crm.")
 
 
-@event_type("leadflow.contact.erased.v1", topic=TOUCHES)
 class ContactErased(EventData):
     """A person asked to be forgotten: every service deletes or anonymises what it holds about them."""
 

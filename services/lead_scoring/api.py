@@ -10,11 +10,11 @@ from fastapi import APIRouter, Depends, Request, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from auth.dependencies import require_role
 from auth.tokens import Principal
 from events.envelope import utc_now
-from leadflow.dependencies import SessionDep
-from leadflow.problems import MEDIA_TYPE, Problem
+from kernel.auth import require_role
+from kernel.dependencies import SessionDep
+from kernel.problems import MEDIA_TYPE, Problem
 from services.lead_scoring.adapters import adapt
 from services.lead_scoring.models import Contact, Lead
 

@@ -9,11 +9,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, status
 from sqlalchemy import select
 
-from auth.dependencies import require_role
 from auth.tokens import Principal
 from events.envelope import utc_now
-from leadflow.dependencies import SessionDep, UnitOfWorkDep
-from leadflow.problems import Problem
+from kernel.auth import require_role
+from kernel.dependencies import SessionDep, UnitOfWorkDep
+from kernel.problems import Problem
 from services.lead_scoring import definitions as commands
 from services.lead_scoring.definition import DefinitionError
 from services.lead_scoring.governance import diff_documents, missing_approvals

@@ -13,10 +13,10 @@ from fastapi import APIRouter, Depends
 from pydantic import AwareDatetime, BaseModel, Field
 from sqlalchemy.orm import Session
 
-from auth.dependencies import require_role
 from auth.tokens import Principal
-from leadflow.dependencies import SessionDep
-from leadflow.problems import Problem
+from kernel.auth import require_role
+from kernel.dependencies import SessionDep
+from kernel.problems import Problem
 from services.lead_scoring import definitions as commands
 from services.lead_scoring import repository
 from services.lead_scoring.conditions import FIELD_PATTERN

@@ -10,7 +10,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from auth.tokens import InvalidToken, Principal, verify_token
 from events.envelope import utc_now
-from leadflow.problems import Problem
+from kernel.problems import Problem
 
 _bearer = HTTPBearer(auto_error=False, description="A token from `leadflow token issue`.")
 
