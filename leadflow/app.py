@@ -19,6 +19,7 @@ from eventlog.kafka import ensure_topics
 from events.topics import ALL as ALL_TOPICS
 from events.topics import dead_letter_topic
 from leadflow import problems
+from leadflow.http_limits import LimitedRoute
 from leadflow.problems import Problem
 from leadflow.service import Context, ServiceParts
 from leadflow.settings import Settings
@@ -115,6 +116,7 @@ def create_app(settings: Settings, services: Sequence[str] = tuple(SERVICES), *,
         description="Lead management between B2B marketing and sales.",
         lifespan=lifespan,
     )
+    app.router.route_class = LimitedRoute
     app.state.settings = settings
     app.state.context = context
     problems.install(app)
@@ -131,7 +133,7 @@ def _add_operations_routes(app: FastAPI, engine: Engine) -> None:
         """Liveness: the process answers."""
         return {"status": "ok"}
 
-    @app.get("/ready", tags=["operations"])
+    @app.get("/ready", tags=["operations"], responses=problems.responses(503))
     def ready() -> dict[str, str]:
         """Readiness: the database answers and every worker thread is alive."""
         try:
@@ -144,7 +146,12 @@ def _add_operations_routes(app: FastAPI, engine: Engine) -> None:
             raise Problem(503, "Not ready", f"worker threads died: {', '.join(dead)}")
         return {"status": "ready"}
 
-    @app.get("/metrics", tags=["operations"])
+    @app.get(
+        "/metrics",
+        tags=["operations"],
+        response_class=Response,
+        responses={200: {"description": "Prometheus text format.", "content": {"text/plain": {}}}},
+    )
     def metrics() -> Response:
         """Prometheus metrics."""
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

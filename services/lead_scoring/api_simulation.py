@@ -15,7 +15,9 @@ from sqlalchemy.orm import Session
 
 from auth.dependencies import require_role
 from auth.tokens import Principal
+from leadflow import problems
 from leadflow.dependencies import SessionDep
+from leadflow.http_limits import LimitedRoute
 from leadflow.problems import Problem
 from services.lead_scoring import definitions as commands
 from services.lead_scoring import repository
@@ -33,7 +35,7 @@ from services.lead_scoring.simulation import (
     simulate,
 )
 
-router = APIRouter(prefix="/v1/definitions", tags=["lead definition"])
+router = APIRouter(prefix="/v1/definitions", tags=["lead definition"], route_class=LimitedRoute)
 
 Simulator = Annotated[Principal, Depends(require_role("marketing_ops", "sales_ops", "manager"))]
 
@@ -119,7 +121,7 @@ class ComparisonOut(BaseModel):
     )
 
 
-@router.post("/{definition_id}/simulate")
+@router.post("/{definition_id}/simulate", responses=problems.responses(404))
 def simulate_definition(
     definition_id: uuid.UUID, body: SimulateIn, session: SessionDep, user: Simulator
 ) -> ComparisonOut:

@@ -10,6 +10,9 @@ from pydantic import BaseModel, Field
 
 from services.lead_scoring.models import DefinitionAudit, LeadDefinitionVersion, RescoreJob
 
+INT_MAX = 2**31 - 1
+"""The largest integer an INTEGER column holds on PostgreSQL: bigger numbers are refused before they reach one."""
+
 
 class DraftIn(BaseModel):
     """A lead definition document (the JSON form of the YAML in config/lead_definition.example.yaml)."""
@@ -20,7 +23,9 @@ class DraftIn(BaseModel):
 class ApprovalIn(BaseModel):
     """An approval names the revision the approver reviewed."""
 
-    revision: int = Field(ge=1, description="The draft revision you reviewed; a later edit voids the approval.")
+    revision: int = Field(
+        ge=1, le=INT_MAX, description="The draft revision you reviewed; a later edit voids the approval."
+    )
 
 
 class PublishIn(BaseModel):
@@ -32,7 +37,7 @@ class PublishIn(BaseModel):
 class RollbackIn(BaseModel):
     """Which version to put back in force."""
 
-    version: int = Field(ge=1)
+    version: int = Field(ge=1, le=INT_MAX, description="A published version number.")
     change_note: str | None = Field(default=None, max_length=2000)
 
 
