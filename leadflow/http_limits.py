@@ -102,8 +102,13 @@ def _check_content_type(request: Request, accepted: tuple[str, ...]) -> None:
 
 
 def _too_large(limit: int) -> Problem:
+    # Closing the connection stops the client sending the rest, which the server would otherwise read and drop.
     return Problem(
-        413, "Content too large", f"body: over the limit of {limit} bytes; send it in smaller requests", max_bytes=limit
+        413,
+        "Content too large",
+        f"body: over the limit of {limit} bytes; send it in smaller requests",
+        headers={"Connection": "close"},
+        max_bytes=limit,
     )
 
 
