@@ -8,6 +8,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -74,10 +75,9 @@ class Served:
     app: FastAPI
 
 
-@pytest.fixture
-def served(tmp_path: Path) -> Iterator[Served]:
-    """The app served by uvicorn in a thread: for what only a real socket shows (streaming, concurrency)."""
-    app = local_app(tmp_path)
+@contextmanager
+def serve(app: FastAPI) -> Iterator[Served]:
+    """`app` served by uvicorn in a thread: for what only a real socket shows (streaming, concurrency)."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = int(probe.getsockname()[1])
@@ -89,9 +89,18 @@ def served(tmp_path: Path) -> Iterator[Served]:
         assert thread.is_alive(), "uvicorn stopped"
         assert time.monotonic() < deadline, "uvicorn did not start"
         time.sleep(0.05)
-    yield Served(f"http://127.0.0.1:{port}", port, app)
-    server.should_exit = True
-    thread.join(timeout=30)
+    try:
+        yield Served(f"http://127.0.0.1:{port}", port, app)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[Served]:
+    """The app `leadflow up` serves, behind uvicorn on a free port."""
+    with serve(local_app(tmp_path)) as running:
+        yield running
 
 
 def assert_problem(response: httpx.Response, status: int) -> dict[str, Any]:
