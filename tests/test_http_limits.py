@@ -324,3 +324,21 @@ def test_every_route_checks_its_limits_and_documents_problem_json_for_every_erro
                 assert {"404", "422"} <= statuses, where
     assert set(document["paths"]["/v1/touches"]["post"]["requestBody"]["content"]) == set(INGEST_TYPES)
     assert document["components"]["schemas"]["Problem"]["required"] == ["title", "status", "detail", "instance"]
+
+
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [("0001-01-01T00:00:00+23:59", "2026-01-01T00:00:00Z"), ("2026-01-01T00:00:00Z", "9999-12-31T23:59:59-23:59")],
+    ids=["start-before-year-1-in-utc", "end-after-year-9999-in-utc"],
+)
+def test_a_simulation_window_out_of_range_in_utc_gets_422_naming_the_field(
+    client: TestClient, start: str, end: str
+) -> None:
+    draft_id = "00000000-0000-4000-8000-000000000000"  # the body is refused before any lookup
+
+    response = client.post(
+        f"/v1/definitions/{draft_id}/simulate", json={"start": start, "end": end}, headers=bearer("manager")
+    )
+
+    problem = assert_problem(response, 422)
+    assert problem["errors"][0]["field"] == ("start" if start.startswith("0001") else "end")

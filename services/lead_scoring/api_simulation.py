@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from auth.dependencies import require_role
@@ -25,6 +25,7 @@ from services.lead_scoring.conditions import FIELD_PATTERN
 from services.lead_scoring.definition import DefinitionError, LeadDefinition, parse_definition
 from services.lead_scoring.history import load_history
 from services.lead_scoring.models import LeadDefinitionVersion
+from services.lead_scoring.schemas import SaneTime
 from services.lead_scoring.simulation import (
     DEFAULT_SEGMENTS,
     DefinitionQuality,
@@ -43,8 +44,8 @@ Simulator = Annotated[Principal, Depends(require_role("marketing_ops", "sales_op
 class SimulateIn(BaseModel):
     """The window to replay, and what to break the MQLs down by."""
 
-    start: AwareDatetime = Field(description="Qualifications from here on are reported; earlier touches are history.")
-    end: AwareDatetime = Field(description="Nothing at or after `end` is replayed.")
+    start: SaneTime = Field(description="Qualifications from here on are reported; earlier touches are history.")
+    end: SaneTime = Field(description="Nothing at or after `end` is replayed.")
     segment: str | None = Field(
         default=None,
         pattern=FIELD_PATTERN,
