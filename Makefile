@@ -41,6 +41,10 @@ fuzz: $(STAMP)  ## The fuzz tests at length: many more rounds of hostile records
 bench: $(STAMP)  ## Benchmarks on the real broker and PostgreSQL; they print their figures.
 	scripts/with-services sh -c '$(PY) bench/eventlog.py && $(PY) bench/scoring.py'
 
+.PHONY: fuzz-http
+fuzz-http: $(STAMP)  ## schemathesis over leadflow up's OpenAPI document, every role, ten times the test suite's examples.
+	LEADFLOW_FUZZ_EXAMPLES=250 $(VENV)/bin/pytest -v -s -p no:cacheprovider tests/test_http_fuzz.py
+
 contracts: $(STAMP)  ## Regenerate contracts/ from the models in code.
 	$(VENV)/bin/leadflow contracts export
 

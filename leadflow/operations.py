@@ -12,8 +12,9 @@ from eventlog.models import DeadLetter
 from eventlog.relay import count_failed, failed_rows
 from kernel.auth import require_role
 from kernel.dependencies import SessionDep
+from kernel.http_limits import LimitedRoute
 
-router = APIRouter(tags=["operations"])
+router = APIRouter(tags=["operations"], route_class=LimitedRoute)
 
 Operator = Annotated[Principal, Depends(require_role("admin"))]
 
