@@ -22,10 +22,11 @@ test: $(STAMP)  ## The whole test suite on real PostgreSQL and Kafka (provisione
 test-fast: $(STAMP)  ## Tests that need no servers (SQLite, pure domain, contracts).
 	$(VENV)/bin/pytest -q -m "not postgres and not kafka"
 
-lint: $(STAMP)  ## ruff and mypy.
+lint: $(STAMP)  ## ruff, mypy and the import-linter contracts (the layering).
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy .
+	$(VENV)/bin/lint-imports
 
 fmt: $(STAMP)  ## Format and fix what ruff can.
 	$(VENV)/bin/ruff check --fix .
@@ -39,6 +40,10 @@ fuzz: $(STAMP)  ## The fuzz tests at length: many more rounds of hostile records
 
 bench: $(STAMP)  ## Benchmarks on the real broker and PostgreSQL; they print their figures.
 	scripts/with-services sh -c '$(PY) bench/eventlog.py && $(PY) bench/scoring.py'
+
+.PHONY: fuzz-http
+fuzz-http: $(STAMP)  ## schemathesis over leadflow up's OpenAPI document, every role, ten times the test suite's examples.
+	LEADFLOW_FUZZ_EXAMPLES=250 $(VENV)/bin/pytest -v -s -p no:cacheprovider tests/test_http_fuzz.py
 
 contracts: $(STAMP)  ## Regenerate contracts/ from the models in code.
 	$(VENV)/bin/leadflow contracts export

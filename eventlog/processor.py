@@ -19,8 +19,9 @@ from database.types import UtcDateTime
 from eventlog.dead_letters import DEAD_LETTER_FAILED, WRONG_TOPIC, dead_letter
 from eventlog.health import Heartbeat
 from eventlog.log import LogConsumer, Record
+from eventlog.loop import run_loop
 from eventlog.models import InboxRecord
-from eventlog.retry import Backoff, is_transient
+from eventlog.retry import is_transient
 from eventlog.unit_of_work import UnitOfWork
 from events.envelope import utc_now
 from events.registry import HANDLER_ERROR, Event, EventRejected, decode
@@ -78,35 +79,40 @@ class Processor:
         self._handlers = handlers if isinstance(handlers, Handlers) else Handlers.each(handlers)
         self._batch_size = batch_size
         self.heartbeat = Heartbeat(f"consumer:{group}")
+        self._in_hand: list[Record] = []
 
     def run(self, stop: threading.Event, poll_timeout_s: float = 0.2) -> None:
         """Consume until `stop` is set; the batch in hand is finished first. Transient faults back off."""
-        backoff = Backoff()
         try:
-            while not stop.is_set():
-                records: list[Record] = []
-                try:
-                    polled_at = time.monotonic()
-                    records = self._consumer.poll(self._batch_size, poll_timeout_s)
-                    self._report_lag()
-                    if records:
-                        self.process(records)
-                    else:
-                        self.heartbeat.progressed()
-                        # With the broker gone, a poll can come back at once: wait out its timeout, do not spin.
-                        stop.wait(max(0.0, poll_timeout_s - (time.monotonic() - polled_at)))
-                    backoff.reset()
-                except Exception as error:
-                    if not is_transient(error):
-                        raise
-                    RETRIED.labels(self.group).inc()
-                    delay = backoff.next()
-                    log.warning("%s: transient fault, retrying in %.1fs: %s", self.group, delay, error)
-                    if records:
-                        self._consumer.rewind(records)
-                    stop.wait(delay)
+            run_loop(
+                self.heartbeat.name,
+                lambda: self.step(poll_timeout_s),
+                stop,
+                heartbeat=self.heartbeat,
+                on_fault=self._rewind,
+            )
         finally:
             self._consumer.close()
+
+    def step(self, poll_timeout_s: float = 0.2) -> float:
+        """Poll and handle one batch; the seconds to rest before the next poll."""
+        polled_at = time.monotonic()
+        self._in_hand = self._consumer.poll(self._batch_size, poll_timeout_s)
+        self._report_lag()
+        if not self._in_hand:
+            self.heartbeat.progressed()
+            # With the broker gone, a poll can come back at once: wait out its timeout, do not spin.
+            return max(0.0, poll_timeout_s - (time.monotonic() - polled_at))
+        self.process(self._in_hand)
+        self._in_hand = []
+        return 0.0
+
+    def _rewind(self, error: BaseException) -> None:
+        """After a transient fault the batch in hand is delivered again."""
+        RETRIED.labels(self.group).inc()
+        if self._in_hand:
+            self._consumer.rewind(self._in_hand)
+            self._in_hand = []
 
     def process(self, records: Sequence[Record]) -> None:
         """Handle one batch: in one transaction; else event by event in savepoints; else record by record."""

@@ -20,8 +20,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from eventlog.dead_letters import printable
 from eventlog.health import Heartbeat
 from eventlog.log import TransientError
+from eventlog.loop import run_loop
 from eventlog.models import OutboxRecord
-from eventlog.retry import Backoff, is_transient
 from events.envelope import utc_now
 
 log = logging.getLogger(__name__)
@@ -157,21 +157,7 @@ class Relay:
 
     def run(self, stop: threading.Event, idle_s: float = 0.05) -> None:
         """Relay until `stop` is set, retrying transient faults with backoff."""
-        backoff = Backoff()
-        while not stop.is_set():
-            try:
-                published = self.run_once()
-            except Exception as error:
-                if not is_transient(error):
-                    raise
-                self.heartbeat.waiting("outbox rows pending")
-                delay = backoff.next()
-                log.warning("relay: transient fault, retrying in %.1fs: %s", delay, error)
-                stop.wait(delay)
-                continue
-            backoff.reset()
-            if not published:
-                stop.wait(idle_s)
+        run_loop("relay", lambda: 0.0 if self.run_once() else idle_s, stop, heartbeat=self.heartbeat)
         self._producer.flush()
 
 

@@ -15,6 +15,7 @@ import yaml
 import events.catalog  # noqa: F401 - registers every event type
 from events import topics
 from events.envelope import Envelope
+from events.limits import ACCOUNT_KEY, TIME_RANGE
 from events.registry import HANDLER_ERROR, MALFORMED, REGISTRY, SCHEMA_VIOLATION, UNKNOWN_TYPE, EventType
 
 CONTRACTS_DIR = "contracts"
@@ -77,6 +78,19 @@ SUBSCRIPTIONS: tuple[Subscription, ...] = (
     Subscription("marketing_automation", topics.FEEDBACK, why="to report sales' decisions on marketing's leads"),
 )
 
+PARTITIONING = (
+    "Producers must choose the partition as the Java client does: murmur2 of the message key (with librdkafka, "
+    "`partitioner=murmur2_random`; with kcat, `-X partitioner=murmur2_random`), so that one account key lands on "
+    "one partition whoever produces it. librdkafka's default (consistent_random, CRC32) sends the same key "
+    "elsewhere. The key is the account key, as each message's Kafka binding says."
+)
+"""What every producer must do, stated once in the AsyncAPI document and once per channel."""
+
+LIMITS = (
+    "Every string has a maximum length the consumers' database can hold and no NUL character, times lie between "
+    "1970-01-01T00:00:00Z and 2199-12-31T23:59:59Z, numbers are finite: the JSON Schemas say so field by field."
+)
+
 DLQ_HEADERS: dict[str, str] = {
     "leadflow.dlq.reason": "Why: " + ", ".join((MALFORMED, SCHEMA_VIOLATION, UNKNOWN_TYPE, HANDLER_ERROR)) + ".",
     "leadflow.dlq.error": "The error, naming the field and the reason.",
@@ -130,7 +144,23 @@ def event_schema(entry: EventType) -> dict[str, Any]:
     }
     if defs:
         schema["$defs"] = defs
+    _state_time_ranges(schema)
     return schema
+
+
+def _state_time_ranges(node: Any) -> None:
+    """Say the range of every time in its description too, where people read first."""
+    if isinstance(node, dict):
+        ranged = any(
+            alt.get("format") == "date-time" and "formatMaximum" in alt for alt in [node, *node.get("anyOf", ())]
+        )
+        if ranged and "description" in node and TIME_RANGE not in node["description"]:
+            node["description"] = f"{node['description']} {TIME_RANGE}"
+        for child in node.values():
+            _state_time_ranges(child)
+    elif isinstance(node, list):
+        for child in node:
+            _state_time_ranges(child)
 
 
 def asyncapi_document() -> dict[str, Any]:
@@ -150,7 +180,8 @@ def asyncapi_document() -> dict[str, Any]:
             "version": "1.0.0",
             "description": (
                 "The events between marketing automation, lead_scoring, nurture and handoff. Every message is a "
-                "CloudEvent 1.0 in structured JSON mode; its JSON Schema is contracts/events/<type>.schema.json."
+                "CloudEvent 1.0 in structured JSON mode; its JSON Schema is contracts/events/<type>.schema.json. "
+                f"{LIMITS}\n\nPartitioning: {PARTITIONING}"
             ),
             "license": {"name": "Apache-2.0"},
         },
@@ -174,7 +205,8 @@ def _channel(topic: str, entries: list[EventType]) -> dict[str, Any]:
     return {
         "address": topic,
         "title": topic,
-        "description": f"{TOPIC_DOCS[topic]} Kafka message key: {key_doc}.",
+        "description": f"{TOPIC_DOCS[topic]} Kafka message key: {key_doc}. Partitioner: murmur2 of the key "
+        "(librdkafka `partitioner=murmur2_random`).",
         "messages": {
             _message_id(entry.name): {"$ref": f"#/components/messages/{_message_id(entry.name)}"} for entry in entries
         },
@@ -206,7 +238,11 @@ def _message(entry: EventType) -> dict[str, Any]:
         "payload": {"$ref": f"events/{entry.name}.schema.json"},
         "bindings": {
             "kafka": {
-                "key": {"type": "string", "description": f"The message key: {entry.key_doc}."},
+                "key": {
+                    "type": "string",
+                    "maxLength": ACCOUNT_KEY,
+                    "description": f"The message key: {entry.key_doc}; partitioned by its murmur2 hash.",
+                },
                 "bindingVersion": KAFKA_BINDING_VERSION,
             }
         },

@@ -6,7 +6,9 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
+
+from events.limits import EventTime, Text200, Text320, Url
 
 SOURCE_PREFIX = "urn:leadflow"
 
@@ -24,17 +26,19 @@ class EnvelopeFields(BaseModel):
 
     specversion: Literal["1.0"] = "1.0"
     id: uuid.UUID = Field(description="Unique per event; the idempotency key of every consumer.")
-    source: str = Field(min_length=1, description="Who emitted the event, e.g. urn:leadflow:lead_scoring.")
-    type: str = Field(pattern=r"^leadflow\.[a-z_]+(\.[a-z_]+)+\.v[0-9]+$", description="leadflow.<entity>.<fact>.v<N>")
-    time: AwareDatetime = Field(description="When the fact happened; handlers take their time from here.")
-    subject: str | None = Field(
+    source: Text200 = Field(min_length=1, description="Who emitted the event, e.g. urn:leadflow:lead_scoring.")
+    type: str = Field(
+        max_length=200, pattern=r"^leadflow\.[a-z_]+(\.[a-z_]+)+\.v[0-9]+$", description="leadflow.<entity>.<fact>.v<N>"
+    )
+    time: EventTime = Field(description="When the fact happened; handlers take their time from here.")
+    subject: Text200 | None = Field(
         default=None, description="The entity the event is about (contact id, handoff id, ...)."
     )
     datacontenttype: Literal["application/json"] = "application/json"
-    dataschema: str | None = Field(
+    dataschema: Url | None = Field(
         default=None, description="The committed JSON Schema of the event: contracts/events/<type>.schema.json."
     )
-    partitionkey: str = Field(min_length=1, description="The account key: ordering and partitioning key.")
+    partitionkey: Text320 = Field(min_length=1, description="The account key: ordering and partitioning key.")
 
 
 class Envelope(EnvelopeFields):

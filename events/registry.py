@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Annotated, Any, Generic, Literal, TypeVar, Union
 
 from pydantic import Field, TypeAdapter, ValidationError, create_model
 
+from events.catalog import CATALOG, EventSpec
 from events.envelope import SOURCE_PREFIX, EnvelopeFields, EventData
 
 D = TypeVar("D", bound=EventData)
-T = TypeVar("T", bound=type[EventData])
 
 
 @dataclass(frozen=True)
@@ -33,32 +33,31 @@ class EventType:
         return f"contracts/events/{self.name}.schema.json"
 
 
-ACCOUNT_KEY = (
-    "the account key (the account id, else the corporate email domain, else the email for free-mail addresses)"
-)
+def _event_type(spec: EventSpec) -> EventType:
+    """The registry's entry of one listed event type: the whole CloudEvent's model built once."""
+    envelope_model = create_model(
+        f"{spec.data_model.__name__}Event",
+        __base__=EnvelopeFields,
+        type=(Literal[spec.name], Field(description="The CloudEvents type.")),  # type: ignore[arg-type]
+        data=(spec.data_model, Field(description="The event's data.")),
+    )
+    return EventType(
+        name=spec.name, topic=spec.topic, data_model=spec.data_model, key_doc=spec.key, envelope_model=envelope_model
+    )
 
-REGISTRY: dict[str, EventType] = {}
-_BY_MODEL: dict[type[EventData], EventType] = {}
+
+def _registry(catalog: Sequence[EventSpec]) -> dict[str, EventType]:
+    registry: dict[str, EventType] = {}
+    for spec in catalog:
+        if spec.name in registry:
+            raise ValueError(f"event type {spec.name} listed twice")
+        registry[spec.name] = _event_type(spec)
+    return registry
 
 
-def event_type(name: str, *, topic: str, key: str = ACCOUNT_KEY) -> Callable[[T], T]:
-    """Register an `EventData` model as the data of event type `name`, published on `topic`, keyed by `key`."""
-
-    def register(model: T) -> T:
-        if name in REGISTRY:
-            raise ValueError(f"event type {name} registered twice")
-        envelope_model = create_model(
-            f"{model.__name__}Event",
-            __base__=EnvelopeFields,
-            type=(Literal[name], Field(description="The CloudEvents type.")),  # type: ignore[arg-type]
-            data=(model, Field(description="The event's data.")),
-        )
-        entry = EventType(name=name, topic=topic, data_model=model, key_doc=key, envelope_model=envelope_model)
-        REGISTRY[name] = entry
-        _BY_MODEL[model] = entry
-        return model
-
-    return register
+REGISTRY: dict[str, EventType] = _registry(CATALOG)
+"""Every event type, by CloudEvents `type`."""
+_BY_MODEL: dict[type[EventData], EventType] = {entry.data_model: entry for entry in REGISTRY.values()}
 
 
 def type_of(data: EventData) -> EventType:
@@ -131,10 +130,11 @@ def encode(event: Event[Any]) -> bytes:
 class EventRejected(Exception):  # noqa: N818 - a rejection is an outcome, not a bug
     """Raw bytes that can never become a valid event: the reason goes to the dead-letter queue."""
 
-    def __init__(self, reason: str, detail: str) -> None:
+    def __init__(self, reason: str, detail: str, field: str | None = None) -> None:
         super().__init__(f"{reason}: {detail}")
         self.reason = reason
         self.detail = detail
+        self.field = field  # the path of the offending field (e.g. data.channel), when one is to blame
 
 
 MALFORMED = "malformed"
@@ -144,24 +144,20 @@ TOMBSTONE = "tombstone"
 HANDLER_ERROR = "handler_error"
 
 
-_decoder: tuple[int, TypeAdapter[Any]] | None = None
-
-
 def _event_decoder() -> TypeAdapter[Any]:
-    """One validator for every registered type, dispatching on `type` (rebuilt if types were registered since)."""
-    global _decoder
-    import events.catalog  # noqa: F401 - registers the event types
+    """One validator for every registered type, dispatching on `type`."""
+    models = tuple(entry.envelope_model for entry in REGISTRY.values())
+    union = Annotated[Union[models], Field(discriminator="type")]  # type: ignore[valid-type]  # noqa: UP007
+    return TypeAdapter(union)
 
-    if _decoder is None or _decoder[0] != len(REGISTRY):
-        models = tuple(entry.envelope_model for entry in REGISTRY.values())
-        union = Annotated[Union[models], Field(discriminator="type")]  # type: ignore[valid-type]  # noqa: UP007
-        _decoder = (len(REGISTRY), TypeAdapter(union))
-    return _decoder[1]
+
+_DECODER = _event_decoder()
 
 
 def _rejection(error: ValidationError) -> EventRejected:
     """Why bytes are not a valid event, from pydantic's first error."""
     first = error.errors(include_url=False)[0]
+    first["msg"] = first["msg"].removeprefix("Value error, ")  # the reason reads as a sentence of its own
     kind, loc = first["type"], first["loc"]
     if kind == "json_invalid":
         return EventRejected(MALFORMED, f"not JSON: {first['msg']}")
@@ -171,8 +167,8 @@ def _rejection(error: ValidationError) -> EventRejected:
         return EventRejected(MALFORMED, f"not a CloudEvent: {first['msg']}")
     path = ".".join(str(part) for part in loc[1:])
     if loc[1] == "data":
-        return EventRejected(SCHEMA_VIOLATION, f"{path}: {first['msg']} (of {error.error_count()} errors)")
-    return EventRejected(MALFORMED, f"not a CloudEvent: {path}: {first['msg']}")
+        return EventRejected(SCHEMA_VIOLATION, f"{path}: {first['msg']} (of {error.error_count()} errors)", path)
+    return EventRejected(MALFORMED, f"not a CloudEvent: {path}: {first['msg']}", path)
 
 
 def decode(raw: bytes | None) -> Event[EventData]:
@@ -180,7 +176,7 @@ def decode(raw: bytes | None) -> Event[EventData]:
     if raw is None:
         raise EventRejected(TOMBSTONE, "a record with no value: leadflow topics carry facts, never deletions")
     try:
-        envelope = _event_decoder().validate_json(raw)
+        envelope = _DECODER.validate_json(raw)
     except ValidationError as error:
         raise _rejection(error) from None
     return Event(envelope=envelope, data=envelope.data)

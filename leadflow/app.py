@@ -19,10 +19,12 @@ from eventlog.health import Heartbeat
 from eventlog.kafka import ensure_topics
 from events.topics import ALL as ALL_TOPICS
 from events.topics import dead_letter_topic
-from leadflow import operations, problems
-from leadflow.problems import Problem
-from leadflow.service import Context, ServiceParts
-from leadflow.settings import Settings
+from kernel import problems
+from kernel.http_limits import LimitedRoute
+from kernel.problems import Problem
+from kernel.service import Context, ServiceParts
+from kernel.settings import Settings
+from leadflow import operations
 from timers.scheduler import Scheduler
 
 log = logging.getLogger(__name__)
@@ -143,6 +145,7 @@ def create_app(
         description="Lead management between B2B marketing and sales.",
         lifespan=lifespan,
     )
+    app.router.route_class = LimitedRoute
     app.state.settings = settings
     app.state.context = context
     problems.install(app)
@@ -160,7 +163,7 @@ def _add_operations_routes(app: FastAPI, engine: Engine) -> None:
         """Liveness: the process answers."""
         return {"status": "ok"}
 
-    @app.get("/ready", tags=["operations"])
+    @app.get("/ready", tags=["operations"], responses=problems.responses(503))
     def ready() -> dict[str, str]:
         """Readiness: the database answers and every worker thread is alive."""
         try:
@@ -174,7 +177,12 @@ def _add_operations_routes(app: FastAPI, engine: Engine) -> None:
             raise Problem(503, "Not ready", "; ".join(troubles), problems=troubles)
         return {"status": "ready"}
 
-    @app.get("/metrics", tags=["operations"])
+    @app.get(
+        "/metrics",
+        tags=["operations"],
+        response_class=Response,
+        responses={200: {"description": "Prometheus text format.", "content": {"text/plain": {}}}},
+    )
     def metrics() -> Response:
         """Prometheus metrics."""
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

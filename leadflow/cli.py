@@ -14,12 +14,12 @@ from auth.tokens import ROLES, issue_token
 from database import migrate
 from database.engine import make_engine
 from events.envelope import utc_now
+from kernel.service import Context
+from kernel.settings import Settings, get_settings
 from leadflow.app import SERVICES, build_services, create_app, open_event_log, timer_scheduler
 from leadflow.cli_definition import definition
 from leadflow.logs import configure_logging
 from leadflow.runtime import stop_on_signals
-from leadflow.service import Context
-from leadflow.settings import Settings, get_settings
 
 app = typer.Typer(help="leadflow: lead management between B2B marketing and sales.", no_args_is_help=True)
 db = typer.Typer(help="Database migrations.", no_args_is_help=True)

@@ -215,7 +215,7 @@ def simulate(
 ) -> None:
     """Replay stored history through a definition and the one in force, here, on the configured database."""
     from database.engine import make_engine, make_session_factory
-    from leadflow.settings import get_settings
+    from kernel.settings import get_settings
     from services.lead_scoring.api_simulation import SimulateIn, run_simulation
 
     window = SimulateIn(start=_utc(start), end=_utc(end), segment=segment)

@@ -17,8 +17,8 @@ def _json_text(document: dict[str, Any]) -> str:
 
 def export_all(root: Path) -> list[Path]:
     """Write every generated contract under `root`/contracts; return the files written."""
+    from kernel.settings import Settings
     from leadflow.app import create_app
-    from leadflow.settings import Settings
     from services.lead_scoring.definition import definition_json_schema
 
     written = export_contracts(root)

@@ -7,13 +7,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 from sqlalchemy import func, select
 
-from auth.dependencies import require_role
 from auth.tokens import Principal
 from eventlog.models import DeadLetter
 from eventlog.relay import count_failed, failed_rows
-from leadflow.dependencies import SessionDep
+from kernel.auth import require_role
+from kernel.dependencies import SessionDep
+from kernel.http_limits import LimitedRoute
 
-router = APIRouter(tags=["operations"])
+router = APIRouter(tags=["operations"], route_class=LimitedRoute)
 
 Operator = Annotated[Principal, Depends(require_role("admin"))]
 

@@ -96,8 +96,8 @@ def local_api(tmp_path: Path) -> Iterator[ApiClient]:
     """leadflow as `leadflow up` runs it (SQLite, SQL event log, every service), behind a test client."""
     from fastapi.testclient import TestClient
 
+    from kernel.settings import Settings
     from leadflow.app import create_app
-    from leadflow.settings import Settings
 
     settings = Settings(database_url=f"sqlite:///{tmp_path / 'up.db'}", secret_key="test-secret")
     migrate.upgrade(make_engine(settings.database_url))

@@ -156,3 +156,11 @@ def test_decode_rejects_an_unregistered_event_type() -> None:
     with pytest.raises(EventRejected) as rejected:
         decode(json.dumps(example).encode())
     assert rejected.value.reason == UNKNOWN_TYPE
+
+
+def test_asyncapi_tells_producers_to_partition_the_account_key_with_murmur2(asyncapi: dict[str, Any]) -> None:
+    assert "partitioner=murmur2_random" in asyncapi["info"]["description"]
+    assert "account key" in asyncapi["info"]["description"]
+    for channel in asyncapi["channels"].values():
+        if not channel["address"].endswith(".dlq"):
+            assert "murmur2" in channel["description"], channel["address"]

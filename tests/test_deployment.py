@@ -10,8 +10,8 @@ from sqlalchemy import Engine, inspect
 
 from database import migrate
 from database.base import SCHEMAS
+from kernel.settings import Settings
 from leadflow.app import SERVICES
-from leadflow.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -15,7 +15,8 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from database.queries import among, rows
-from eventlog.retry import Backoff, is_transient
+from eventlog.loop import run_loop
+from eventlog.retry import is_transient
 from eventlog.unit_of_work import UnitOfWork
 from events.envelope import utc_now
 from events.registry import HANDLER_ERROR
@@ -96,21 +97,12 @@ class Scheduler:
 
     def run(self, stop: threading.Event) -> None:
         """Fire timers until `stop` is set; a full batch is followed at once, a short one by `idle_s` of rest."""
-        backoff = Backoff()
-        while not stop.is_set():
-            try:
-                settled = self.step()
-                backoff.reset()
-            except Exception as error:
-                if not is_transient(error):
-                    raise
-                RETRIED.inc()
-                delay = backoff.next()
-                log.warning("scheduler: transient fault, retrying in %.1fs: %s", delay, error)
-                stop.wait(delay)
-                continue
-            if settled < self._batch_size:
-                stop.wait(self._idle_s)
+        run_loop(
+            "scheduler",
+            lambda: 0.0 if self.step() >= self._batch_size else self._idle_s,
+            stop,
+            on_fault=lambda _: RETRIED.inc(),
+        )
 
     def step(self) -> int:
         """Fire one batch of due timers in one transaction; how many were settled (fired or dead-lettered)."""

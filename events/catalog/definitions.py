@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
-from pydantic import AwareDatetime, Field
+from pydantic import Field
 
 from events.catalog.common import Code, Recycle
 from events.envelope import EventData
-from events.registry import event_type
-from events.topics import DEFINITIONS
+from events.limits import EventTime, JsonDocument, Name200, Note, Text64, Text1000, Version
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 
@@ -23,8 +22,8 @@ def _weekdays() -> list[Weekday]:
 class Approval(EventData):
     """One side's approval of a definition version."""
 
-    approved_by: str = Field(min_length=1, description="The user who approved.")
-    approved_at: AwareDatetime = Field(description="When.")
+    approved_by: Name200 = Field(description="The user who approved.")
+    approved_at: EventTime = Field(description="When.")
 
 
 class Approvals(EventData):
@@ -37,8 +36,8 @@ class Approvals(EventData):
 class BusinessHours(EventData):
     """The working hours SLA deadlines are counted in."""
 
-    timezone: str = Field(default="UTC", description="IANA time zone, e.g. Europe/Berlin.")
-    days: list[Weekday] = Field(default_factory=_weekdays, description="Working days.")
+    timezone: Text64 = Field(default="UTC", description="IANA time zone, e.g. Europe/Berlin.")
+    days: list[Weekday] = Field(default_factory=_weekdays, max_length=7, description="Working days.")
     start: str = Field(default="09:00", pattern=_CLOCK, description="Start of the working day, HH:MM.")
     end: str = Field(default="17:00", pattern=_CLOCK, description="End of the working day, HH:MM.")
 
@@ -46,7 +45,9 @@ class BusinessHours(EventData):
 class Sla(EventData):
     """How fast sales must answer a handoff, and what happens if it does not."""
 
-    accept_within_business_hours: float = Field(gt=0, description="Hours, in business hours, to accept or reject.")
+    accept_within_business_hours: float = Field(
+        gt=0, le=10_000, allow_inf_nan=False, description="Hours, in business hours, to accept or reject."
+    )
     on_breach: Literal["escalate", "reassign"] = Field(
         description="escalate: tell the rep's manager; reassign: route to another rep with a new deadline."
     )
@@ -59,31 +60,28 @@ class RejectionReason(EventData):
     """A reason sales may give to reject a handoff, and the recycle policy both sides agreed for it."""
 
     code: Code = Field(description="The reason code, e.g. bad_timing.")
-    label: str = Field(min_length=1, description="The reason as shown to reps, e.g. 'Not now: bad timing'.")
+    label: Text1000 = Field(min_length=1, description="The reason as shown to reps, e.g. 'Not now: bad timing'.")
     recycle: Recycle = Field(description="What happens to a lead rejected for this reason.")
 
 
-@event_type(
-    "leadflow.definition.published.v1",
-    topic=DEFINITIONS,
-    key="the definition's name (not an account key), so that its versions are ordered",
-)
 class DefinitionPublished(EventData):
     """A lead definition version, approved by marketing and sales, is now in force (or again, on rollback)."""
 
-    name: str = Field(min_length=1, description="The definition's name, e.g. default or emea-midmarket.")
-    version: int = Field(ge=1, description="The version now in force; published versions are immutable.")
-    previous_version: int | None = Field(
-        default=None, ge=1, description="The version in force before; null for the first publication."
+    name: Name200 = Field(description="The definition's name, e.g. default or emea-midmarket.")
+    version: Version = Field(description="The version now in force; published versions are immutable.")
+    previous_version: Version | None = Field(
+        default=None, description="The version in force before; null for the first publication."
     )
     rollback: bool = Field(default=False, description="True if this re-publishes an older version.")
-    published_by: str = Field(min_length=1, description="The user who published.")
+    published_by: Name200 = Field(description="The user who published.")
     approvals: Approvals = Field(description="Marketing's and sales' approvals of this version.")
-    change_note: str | None = Field(default=None, description="What changed and why.")
+    change_note: Note | None = Field(default=None, description="What changed and why.")
     sla: Sla = Field(description="The handoff SLA.")
     rejection_reasons: list[RejectionReason] = Field(
-        min_length=1, description="The rejection reason codes both sides agreed, each with its recycle policy."
+        min_length=1,
+        max_length=100,
+        description="The rejection reason codes both sides agreed, each with its recycle policy.",
     )
-    document: dict[str, Any] = Field(
+    document: JsonDocument = Field(
         description="The full definition document (fit, engagement, account, disqualifiers, MQL criteria, ...)."
     )

@@ -3,27 +3,23 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from typing import Literal
 
 from pydantic import Field
 
 from events.catalog.common import Code, HandoffRef, Money, Recycle
 from events.envelope import EventData
-from events.registry import event_type
-from events.topics import FEEDBACK
+from events.limits import EventDate, Name200, Name300, Note, Phrases, Text200, Text300, Version
 
 
-@event_type("leadflow.handoff.accepted.v1", topic=FEEDBACK)
 class HandoffAccepted(HandoffRef):
     """A rep accepted a handoff: the lead is now sales-accepted."""
 
     rep_id: uuid.UUID = Field(description="The rep who accepted.")
     within_sla: bool = Field(description="True if accepted before the SLA deadline.")
-    note: str | None = Field(default=None, description="The rep's note, if any.")
+    note: Note | None = Field(default=None, description="The rep's note, if any.")
 
 
-@event_type("leadflow.handoff.rejected.v1", topic=FEEDBACK)
 class HandoffRejected(HandoffRef):
     """A rep sent a handoff back to marketing, with an agreed reason and what happens to the lead."""
 
@@ -32,29 +28,27 @@ class HandoffRejected(HandoffRef):
         description="A rejection reason code from the published definition's agreed list.",
         examples=["bad_timing", "no_budget", "wrong_contact", "not_a_fit", "duplicate", "existing_opportunity"],
     )
-    note: str | None = Field(default=None, description="The rep's free-text explanation.")
+    note: Note | None = Field(default=None, description="The rep's free-text explanation.")
     recycle: Recycle = Field(description="What the recycle policy for this reason does with the lead.")
-    definition_version: int = Field(ge=1, description="The definition whose reason list and policy applied.")
+    definition_version: Version = Field(description="The definition whose reason list and policy applied.")
 
 
 class OpportunityRef(HandoffRef):
     """The opportunity an event is about, and the handoff it came from."""
 
     opportunity_id: uuid.UUID = Field(description="The opportunity in leadflow.")
-    crm_opportunity_id: str | None = Field(default=None, description="The opportunity's id in the CRM, if any.")
+    crm_opportunity_id: Text200 | None = Field(default=None, description="The opportunity's id in the CRM, if any.")
     rep_id: uuid.UUID = Field(description="The rep who owns the opportunity.")
 
 
-@event_type("leadflow.opportunity.converted.v1", topic=FEEDBACK)
 class OpportunityConverted(OpportunityRef):
     """Sales turned an accepted handoff into an opportunity."""
 
-    name: str = Field(min_length=1, description="The opportunity's name, e.g. 'Acme Robotics - 3 sites'.")
+    name: Name300 = Field(description="The opportunity's name, e.g. 'Acme Robotics - 3 sites'.")
     amount: Money | None = Field(default=None, description="The expected amount, if estimated.")
-    expected_close_date: date | None = Field(default=None, description="When sales expects to close.")
+    expected_close_date: EventDate | None = Field(default=None, description="When sales expects to close.")
 
 
-@event_type("leadflow.opportunity.closed.v1", topic=FEEDBACK)
 class OpportunityClosed(OpportunityRef):
     """An opportunity was won or lost: the outcome marketing tunes the definition against."""
 
@@ -64,11 +58,10 @@ class OpportunityClosed(OpportunityRef):
         default=None,
         description="For lost: why, e.g. no_budget, competitor, no_decision, timing, price, product_fit.",
     )
-    lost_to_competitor: str | None = Field(default=None, description="For lost to a competitor: which one.")
-    note: str | None = Field(default=None, description="The rep's note, if any.")
+    lost_to_competitor: Text300 | None = Field(default=None, description="For lost to a competitor: which one.")
+    note: Note | None = Field(default=None, description="The rep's note, if any.")
 
 
-@event_type("leadflow.account.insight.logged.v1", topic=FEEDBACK)
 class AccountInsightLogged(EventData):
     """A rep logged what they learned about an account: a contact's buying role, pain points."""
 
@@ -80,7 +73,7 @@ class AccountInsightLogged(EventData):
         description="The contact's role in the buying committee.",
         examples=["champion", "decision_maker", "economic_buyer", "influencer", "user", "blocker"],
     )
-    pain_points: list[str] = Field(default_factory=list, description="Pain points heard, in the rep's words.")
-    note: str | None = Field(default=None, description="Free text.")
+    pain_points: Phrases = Field(default_factory=list, description="Pain points heard, in the rep's words.")
+    note: Note | None = Field(default=None, description="Free text.")
     handoff_id: uuid.UUID | None = Field(default=None, description="The handoff it was logged on, if any.")
-    logged_by: str = Field(min_length=1, description="The user who logged it.")
+    logged_by: Name200 = Field(description="The user who logged it.")

@@ -5,37 +5,33 @@ from __future__ import annotations
 import uuid
 from typing import Literal
 
-from pydantic import AwareDatetime, Field
+from pydantic import Field
 
 from events.catalog.common import AccountKey, Code, HandoffRef
-from events.registry import event_type
-from events.topics import HANDOFFS
+from events.limits import EventTime, Name200, Text200, Version
 
 
-@event_type("leadflow.handoff.created.v1", topic=HANDOFFS)
 class HandoffCreated(HandoffRef):
     """A qualified lead became a handoff with a dossier, waiting to be routed."""
 
     account_key: AccountKey = Field(description="The account key, as used for the Kafka message key.")
-    qualification_cycle: int = Field(ge=1, description="The lead's qualification cycle this handoff serves.")
+    qualification_cycle: Version = Field(description="The lead's qualification cycle this handoff serves.")
     reason: Literal["criteria", "hand_raiser"] = Field(description="Why the lead qualified.")
-    definition_version: int = Field(ge=1, description="The version of the lead definition that qualified it.")
+    definition_version: Version = Field(description="The version of the lead definition that qualified it.")
     lead_qualified_event_id: uuid.UUID = Field(description="The lead.qualified event the handoff was built from.")
 
 
-@event_type("leadflow.handoff.assigned.v1", topic=HANDOFFS)
 class HandoffAssigned(HandoffRef):
     """A handoff was routed to a sales rep, who must accept or reject it by `due_at`."""
 
     rep_id: uuid.UUID = Field(description="The sales rep.")
-    routing_rule: str = Field(
-        min_length=1, description="How the rep was chosen, e.g. account_owner, territory:dach, round_robin."
+    routing_rule: Name200 = Field(
+        description="How the rep was chosen, e.g. account_owner, territory:dach, round_robin."
     )
-    due_at: AwareDatetime = Field(description="The SLA deadline to accept or reject.")
-    definition_version: int = Field(ge=1, description="The definition whose SLA set the deadline.")
+    due_at: EventTime = Field(description="The SLA deadline to accept or reject.")
+    definition_version: Version = Field(description="The definition whose SLA set the deadline.")
 
 
-@event_type("leadflow.handoff.reassigned.v1", topic=HANDOFFS)
 class HandoffReassigned(HandoffRef):
     """A handoff moved from one rep to another, with a new deadline."""
 
@@ -45,16 +41,15 @@ class HandoffReassigned(HandoffRef):
         description="Why, e.g. sla_breached, rep_unavailable, manager_override, territory_change.",
         examples=["sla_breached", "rep_unavailable", "manager_override", "territory_change"],
     )
-    due_at: AwareDatetime = Field(description="The new SLA deadline.")
-    reassigned_by: str | None = Field(default=None, description="The user who reassigned it; null if automatic.")
+    due_at: EventTime = Field(description="The new SLA deadline.")
+    reassigned_by: Text200 | None = Field(default=None, description="The user who reassigned it; null if automatic.")
 
 
-@event_type("leadflow.handoff.sla_breached.v1", topic=HANDOFFS)
 class HandoffSlaBreached(HandoffRef):
     """A rep neither accepted nor rejected a handoff within the SLA."""
 
     rep_id: uuid.UUID = Field(description="The rep who missed the deadline.")
-    due_at: AwareDatetime = Field(description="The deadline that was missed.")
+    due_at: EventTime = Field(description="The deadline that was missed.")
     on_breach: Literal["escalate", "reassign"] = Field(description="What the definition's SLA says happens now.")
     escalated_to: uuid.UUID | None = Field(default=None, description="The manager escalated to, for escalate.")
-    breach_count: int = Field(ge=1, description="How many deadlines this handoff has missed so far.")
+    breach_count: Version = Field(description="How many deadlines this handoff has missed so far.")

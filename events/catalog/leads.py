@@ -5,25 +5,36 @@ from __future__ import annotations
 import uuid
 from typing import Literal
 
-from pydantic import AwareDatetime, Field
+from pydantic import Field
 
-from events.catalog.common import Code, Email, FitGrade, LeadRef, Stage, TouchSummary
+from events.catalog.common import HEADCOUNT, Code, Email, FitGrade, LeadRef, Stage, TouchSummary
 from events.envelope import EventData
-from events.registry import event_type
-from events.topics import LEADS
+from events.limits import (
+    Count,
+    EventTime,
+    FiniteFloat,
+    Name200,
+    Note,
+    Text200,
+    Text253,
+    Text320,
+    Text1000,
+    Text2048,
+    Version,
+)
 
 
 class RuleHit(EventData):
     """One rule of the lead definition that fired, and what it contributed to the score."""
 
-    rule_id: str = Field(min_length=1, description="The rule's id in the definition, e.g. fit.industry.")
+    rule_id: Name200 = Field(description="The rule's id in the definition, e.g. fit.industry.")
     kind: Literal["fit", "engagement", "account", "disqualifier", "hand_raiser"] = Field(
         description="The section of the definition the rule belongs to."
     )
-    label: str = Field(description="The rule in words, e.g. 'Industry is manufacturing or logistics'.")
-    matched: str | None = Field(default=None, description="What matched, e.g. 'industry=manufacturing'.")
-    points: float = Field(description="Points the rule gives, before decay and caps (negative for penalties).")
-    decayed_points: float = Field(description="Points after time decay; equal to `points` for fit rules.")
+    label: Note = Field(description="The rule in words, e.g. 'Industry is manufacturing or logistics'.")
+    matched: Note | None = Field(default=None, description="What matched, e.g. 'industry=manufacturing'.")
+    points: FiniteFloat = Field(description="Points the rule gives, before decay and caps (negative for penalties).")
+    decayed_points: FiniteFloat = Field(description="Points after time decay; equal to `points` for fit rules.")
     cap_hit: bool = Field(default=False, description="True if the rule's cap per window limited its points.")
     touch_ids: list[uuid.UUID] = Field(
         default_factory=list, description="The touches that made an engagement rule fire."
@@ -33,15 +44,14 @@ class RuleHit(EventData):
 class Score(EventData):
     """The scores of a lead and the rule hits that explain them."""
 
-    fit_score: float = Field(description="Fit: who the contact and account are.")
+    fit_score: FiniteFloat = Field(description="Fit: who the contact and account are.")
     fit_grade: FitGrade = Field(description="The fit score mapped to a grade by the definition.")
-    engagement_score: float = Field(description="Engagement: what the contact did, decayed over time.")
-    account_score: float = Field(description="The account's roll-up of its contacts' scores.")
-    definition_version: int = Field(ge=1, description="The version of the lead definition that scored.")
+    engagement_score: FiniteFloat = Field(description="Engagement: what the contact did, decayed over time.")
+    account_score: FiniteFloat = Field(description="The account's roll-up of its contacts' scores.")
+    definition_version: Version = Field(description="The version of the lead definition that scored.")
     breakdown: list[RuleHit] = Field(default_factory=list, description="Every rule that fired.")
 
 
-@event_type("leadflow.lead.scored.v1", topic=LEADS)
 class LeadScored(Score, LeadRef):
     """A lead's score or stage changed."""
 
@@ -57,12 +67,12 @@ class ContactSummary(EventData):
 
     contact_id: uuid.UUID = Field(description="The contact.")
     email: Email = Field(description="Email address.")
-    first_name: str | None = Field(default=None, description="Given name.")
-    last_name: str | None = Field(default=None, description="Family name.")
-    title: str | None = Field(default=None, description="Job title.")
-    phone: str | None = Field(default=None, description="Phone number.")
+    first_name: Text1000 | None = Field(default=None, description="Given name.")
+    last_name: Text1000 | None = Field(default=None, description="Family name.")
+    title: Text1000 | None = Field(default=None, description="Job title.")
+    phone: Text1000 | None = Field(default=None, description="Phone number.")
     country: str | None = Field(default=None, pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2 country.")
-    linkedin_url: str | None = Field(default=None, description="LinkedIn profile URL.")
+    linkedin_url: Text1000 | None = Field(default=None, description="LinkedIn profile URL.")
     buying_role: Code | None = Field(default=None, description="Their role in the buying committee, if known.")
 
 
@@ -70,13 +80,13 @@ class AccountSummary(EventData):
     """The account as a sales rep first sees it."""
 
     account_id: uuid.UUID = Field(description="The account.")
-    name: str = Field(description="Company name.")
-    domain: str | None = Field(default=None, description="Web domain.")
-    industry: str | None = Field(default=None, description="Industry.")
-    employees: int | None = Field(default=None, ge=0, description="Headcount.")
+    name: Text320 = Field(description="Company name, else its domain, else its account key.")
+    domain: Text253 | None = Field(default=None, description="Web domain.")
+    industry: Text1000 | None = Field(default=None, description="Industry.")
+    employees: int | None = Field(default=None, ge=0, le=HEADCOUNT, description="Headcount.")
     country: str | None = Field(default=None, pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2 country.")
-    crm_account_id: str | None = Field(default=None, description="The account's id in the CRM, if known.")
-    engaged_contacts: int = Field(ge=0, description="How many of its contacts are engaged or beyond.")
+    crm_account_id: Text200 | None = Field(default=None, description="The account's id in the CRM, if known.")
+    engaged_contacts: Count = Field(description="How many of its contacts are engaged or beyond.")
 
 
 class CommitteeMember(EventData):
@@ -84,28 +94,27 @@ class CommitteeMember(EventData):
 
     contact_id: uuid.UUID = Field(description="The contact.")
     email: Email = Field(description="Email address.")
-    name: str | None = Field(default=None, description="Full name.")
-    title: str | None = Field(default=None, description="Job title.")
+    name: Text2048 | None = Field(default=None, description="Full name.")
+    title: Text1000 | None = Field(default=None, description="Job title.")
     buying_role: Code | None = Field(
         default=None,
         description="champion, decision_maker, economic_buyer, influencer, user, blocker, ...; null if unknown.",
     )
     stage: Stage = Field(description="The member's own lifecycle stage.")
-    engagement_score: float = Field(description="The member's engagement score.")
-    last_touch_at: AwareDatetime | None = Field(default=None, description="Their most recent touch.")
+    engagement_score: FiniteFloat = Field(description="The member's engagement score.")
+    last_touch_at: EventTime | None = Field(default=None, description="Their most recent touch.")
 
 
-@event_type("leadflow.lead.qualified.v1", topic=LEADS)
 class LeadQualified(LeadRef):
     """A lead met the MQL criteria (or raised its hand): everything handoff needs to build the dossier."""
 
-    qualification_cycle: int = Field(
-        ge=1, description="1 for the first qualification; +1 each time the lead qualifies again after recycling."
+    qualification_cycle: Version = Field(
+        description="1 for the first qualification; +1 each time the lead qualifies again after recycling."
     )
     reason: Literal["criteria", "hand_raiser"] = Field(
         description="criteria: met the MQL criteria; hand_raiser: a fast-lane touch such as a demo request."
     )
-    definition_version: int = Field(ge=1, description="The version of the lead definition that qualified it.")
+    definition_version: Version = Field(description="The version of the lead definition that qualified it.")
     contact: ContactSummary = Field(description="The contact.")
     account: AccountSummary | None = Field(default=None, description="The account; null if unmatched.")
     buying_committee: list[CommitteeMember] = Field(
@@ -113,11 +122,10 @@ class LeadQualified(LeadRef):
     )
     score: Score = Field(description="The scores and the rule hits that explain them.")
     recent_touches: list[TouchSummary] = Field(
-        default_factory=list, description="The contact's last touches, newest first (at most 20)."
+        default_factory=list, max_length=20, description="The contact's last touches, newest first (at most 20)."
     )
 
 
-@event_type("leadflow.lead.disqualified.v1", topic=LEADS)
 class LeadDisqualified(LeadRef):
     """A lead was ruled out: a disqualifier fired, or sales' feedback disqualified it."""
 
@@ -126,9 +134,9 @@ class LeadDisqualified(LeadRef):
         examples=["competitor", "student", "existing_customer", "no_consent", "invalid_contact"],
     )
     previous_stage: Stage = Field(description="The stage the lead was in.")
-    definition_version: int = Field(ge=1, description="The version of the lead definition in force.")
-    rule_id: str | None = Field(default=None, description="The disqualifier rule that fired, if any.")
+    definition_version: Version = Field(description="The version of the lead definition in force.")
+    rule_id: Text200 | None = Field(default=None, description="The disqualifier rule that fired, if any.")
     handoff_id: uuid.UUID | None = Field(
         default=None, description="The handoff sales rejected, when the recycle policy disqualified the lead."
     )
-    detail: str | None = Field(default=None, description="A human-readable explanation.")
+    detail: Note | None = Field(default=None, description="A human-readable explanation.")

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import uuid
 
-from pydantic import AwareDatetime, Field
+from pydantic import Field
 
 from events.catalog.common import Code, ContactIdentity
 from events.envelope import EventData
-from events.registry import event_type
-from events.topics import NURTURE_ACTIONS
+from events.limits import Count, EventTime, Name200, Text64, Text200, Text1000, Url, Version
 
 
 class NurtureRef(EventData):
@@ -18,19 +17,18 @@ class NurtureRef(EventData):
     enrollment_id: uuid.UUID = Field(description="The enrollment: one lead in one track, once.")
     lead_id: uuid.UUID = Field(description="The lead (equal to the contact id).")
     contact_id: uuid.UUID = Field(description="The contact.")
-    track_id: str = Field(min_length=1, description="The nurture track, e.g. warehouse-automation-awareness.")
+    track_id: Name200 = Field(description="The nurture track, e.g. warehouse-automation-awareness.")
 
 
-@event_type("leadflow.nurture.enrolled.v1", topic=NURTURE_ACTIONS)
 class NurtureEnrolled(NurtureRef):
     """A lead entered a nurture track whose entry criteria it met."""
 
-    track_version: int = Field(ge=1, description="The version of the track's steps the lead will follow.")
+    track_version: Version = Field(description="The version of the track's steps the lead will follow.")
     entry_reason: Code = Field(
         description="Why, e.g. engaged_not_ready, new_raw_lead, recycled_by_sales.",
         examples=["new_raw_lead", "engaged_not_ready", "recycled_by_sales"],
     )
-    total_steps: int = Field(ge=1, description="The number of steps in the track.")
+    total_steps: Version = Field(description="The number of steps in the track.")
     handoff_id: uuid.UUID | None = Field(
         default=None, description="The handoff sales rejected, when the lead was recycled into nurture."
     )
@@ -39,29 +37,27 @@ class NurtureEnrolled(NurtureRef):
 class NurtureAction(EventData):
     """What marketing automation should deliver to the contact."""
 
-    channel: str = Field(
+    channel: Text64 = Field(
         min_length=1, description="How to deliver, e.g. email, retargeting_audience, direct_mail, sms."
     )
-    content_id: str = Field(min_length=1, description="The content's id in marketing automation.")
-    content_title: str | None = Field(default=None, description="The content's title, for people reading logs.")
-    content_url: str | None = Field(default=None, description="Where the content lives, if it has a URL.")
-    template_id: str | None = Field(default=None, description="The email or message template to use, if any.")
+    content_id: Name200 = Field(description="The content's id in marketing automation.")
+    content_title: Text1000 | None = Field(default=None, description="The content's title, for people reading logs.")
+    content_url: Url | None = Field(default=None, description="Where the content lives, if it has a URL.")
+    template_id: Text200 | None = Field(default=None, description="The email or message template to use, if any.")
 
 
-@event_type("leadflow.nurture.action.requested.v1", topic=NURTURE_ACTIONS)
 class NurtureActionRequested(NurtureRef):
     """A track step came due: marketing automation is asked to deliver a piece of content."""
 
     action_id: uuid.UUID = Field(description="The request; marketing automation delivers each at most once.")
-    step: int = Field(ge=1, description="The step of the track, from 1.")
+    step: Version = Field(description="The step of the track, from 1.")
     contact: ContactIdentity = Field(description="Whom to deliver to: email and the ids marketing automation knows.")
     action: NurtureAction = Field(description="What to deliver, and how.")
-    not_after: AwareDatetime | None = Field(
+    not_after: EventTime | None = Field(
         default=None, description="Do not deliver after this time (the content is stale by then)."
     )
 
 
-@event_type("leadflow.nurture.exited.v1", topic=NURTURE_ACTIONS)
 class NurtureExited(NurtureRef):
     """A lead left a nurture track."""
 
@@ -69,4 +65,4 @@ class NurtureExited(NurtureRef):
         description="Why: qualified, unsubscribed, disqualified, completed, erased, moved (to another track).",
         examples=["qualified", "unsubscribed", "disqualified", "completed", "erased", "moved"],
     )
-    last_step: int = Field(ge=0, description="The last step delivered; 0 if none was.")
+    last_step: Count = Field(description="The last step delivered; 0 if none was.")

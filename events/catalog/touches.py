@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import uuid
 
-from pydantic import AwareDatetime, Field
+from pydantic import Field
 
-from events.catalog.common import AccountHint, Code, ContactIdentity, ContactTraits, Email, ExternalIds, JsonScalar
+from events.catalog.common import AccountHint, Code, ContactIdentity, ContactTraits, Email, ExternalIds
 from events.envelope import EventData
-from events.registry import ACCOUNT_KEY, event_type
-from events.topics import TOUCHES
+from events.limits import EventTime, Name50, Properties, Tags, Text64, Text200, Text300, Url
 
 TOUCH_TYPES = (
     "page_view",
@@ -28,16 +27,11 @@ TOUCH_TYPES = (
 )
 
 
-@event_type(
-    "leadflow.touch.recorded.v1",
-    topic=TOUCHES,
-    key=ACCOUNT_KEY + "; for an anonymous touch (no email, no account), the anonymous visitor id",
-)
 class TouchRecorded(EventData):
     """A prospect did something marketing can see: a visit, a download, a webinar, a form, a badge scan."""
 
     touch_id: uuid.UUID = Field(description="Unique per touch; a re-sent touch keeps its id.")
-    occurred_at: AwareDatetime | None = Field(
+    occurred_at: EventTime | None = Field(
         default=None,
         description="When the prospect acted, if it differs from the event `time` (e.g. a batch import).",
     )
@@ -46,27 +40,24 @@ class TouchRecorded(EventData):
         description="What they did. An open list of snake_case codes: new types are additive.",
         examples=list(TOUCH_TYPES),
     )
-    channel: str | None = Field(
+    channel: Text64 | None = Field(
         default=None,
         description="How the touch came in, e.g. web, email, webinar, event, paid_social, organic_search.",
     )
-    campaign: str | None = Field(default=None, description="The campaign's id or code in marketing automation.")
-    content_id: str | None = Field(default=None, description="The piece of content involved, if any.")
-    content_tags: list[str] = Field(
+    campaign: Text200 | None = Field(default=None, description="The campaign's id or code in marketing automation.")
+    content_id: Text200 | None = Field(default=None, description="The piece of content involved, if any.")
+    content_tags: Tags = Field(
         default_factory=list, description="Tags of the content, e.g. topic or funnel stage (tofu, mofu, bofu)."
     )
-    url: str | None = Field(default=None, description="The page's URL, for web touches.")
-    referrer_url: str | None = Field(default=None, description="The referring URL, for web touches.")
-    source_system: str = Field(
-        min_length=1, description="The sending system, e.g. mautic, hubspot, segment, form_backend."
-    )
-    source_touch_id: str | None = Field(default=None, description="The touch's id in the sending system.")
-    properties: dict[str, JsonScalar] = Field(
+    url: Url | None = Field(default=None, description="The page's URL, for web touches.")
+    referrer_url: Url | None = Field(default=None, description="The referring URL, for web touches.")
+    source_system: Name50 = Field(description="The sending system, e.g. mautic, hubspot, segment, form_backend.")
+    source_touch_id: Text300 | None = Field(default=None, description="The touch's id in the sending system.")
+    properties: Properties = Field(
         default_factory=dict, description="Form fields, UTM parameters and other properties of the touch."
     )
 
 
-@event_type("leadflow.contact.identified.v1", topic=TOUCHES)
 class ContactIdentified(EventData):
     """Marketing automation learned who a person is (a form fill, an import, a CRM sync)."""
 
@@ -77,10 +68,9 @@ class ContactIdentified(EventData):
     )
     traits: ContactTraits = Field(default_factory=ContactTraits, description="What is known about the person.")
     account: AccountHint = Field(default_factory=AccountHint, description="What is known about their company.")
-    source_system: str = Field(min_length=1, description="The sending system, e.g. mautic, hubspot, crm.")
+    source_system: Name50 = Field(description="The sending system, e.g. mautic, hubspot, crm.")
 
 
-@event_type("leadflow.contact.erased.v1", topic=TOUCHES)
 class ContactErased(EventData):
     """A person asked to be forgotten: every service deletes or anonymises what it holds about them."""
 
@@ -89,8 +79,8 @@ class ContactErased(EventData):
     external_ids: ExternalIds = Field(
         default_factory=ExternalIds, description="The contact's ids in other systems, if known."
     )
-    requested_at: AwareDatetime = Field(description="When the person made the request.")
-    request_reference: str | None = Field(
+    requested_at: EventTime = Field(description="When the person made the request.")
+    request_reference: Text300 | None = Field(
         default=None, description="The privacy request's reference, for the audit trail."
     )
-    source_system: str = Field(min_length=1, description="The system that received the request.")
+    source_system: Name50 = Field(description="The system that received the request.")

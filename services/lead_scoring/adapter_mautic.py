@@ -9,8 +9,9 @@ from datetime import datetime
 from functools import partial
 from typing import Any
 
-from events.catalog.common import AccountHint, ExternalIds, JsonScalar
+from events.catalog.common import AccountHint, ExternalIds
 from events.catalog.touches import ContactIdentified, TouchRecorded
+from events.limits import JsonScalar
 from events.registry import Event
 from services.lead_scoring.adapter_support import (
     Doc,

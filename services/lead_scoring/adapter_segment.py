@@ -8,8 +8,9 @@ from datetime import datetime
 from functools import partial
 from typing import Any
 
-from events.catalog.common import AccountHint, ContactTraits, ExternalIds, JsonScalar
+from events.catalog.common import AccountHint, ContactTraits, ExternalIds
 from events.catalog.touches import ContactIdentified, TouchRecorded
+from events.limits import JsonScalar
 from events.registry import Event
 from services.lead_scoring.adapter_support import (
     Doc,

@@ -13,8 +13,9 @@ from urllib.parse import urlsplit
 
 from pydantic import ValidationError
 
-from events.catalog.common import ContactTraits, ExternalIds, JsonScalar
+from events.catalog.common import ContactTraits, ExternalIds
 from events.envelope import EventData
+from events.limits import JsonScalar
 from events.registry import Event, new_event
 from services.lead_scoring.matching import EXTERNAL_ID_SYSTEMS, InvalidEmail, account_key, normalise_email
 
@@ -171,7 +172,10 @@ def looks_like_email(value: str | None) -> bool:
 
 def is_pricing_page(url: str | None) -> bool:
     """Whether a URL or path is a pricing page (/pricing, /en/pricing/...): a buying signal of its own."""
-    path = urlsplit(url).path if url and "://" in url else (url or "")
+    try:
+        path = urlsplit(url).path if url and "://" in url else (url or "")
+    except ValueError:  # not a URL at all (e.g. "http://[oops"): not a pricing page either
+        return False
     return "pricing" in path.lower().strip("/").split("/")
 
 
@@ -197,7 +201,9 @@ def build(model: type[M], prefix: str, values: Mapping[str, Any]) -> M:
     try:
         return model.model_validate(values)
     except ValidationError as error:
-        errors = [(join(prefix, ".".join(map(str, e["loc"]))), e["msg"]) for e in error.errors()]
+        errors = [
+            (join(prefix, ".".join(map(str, e["loc"]))), e["msg"].removeprefix("Value error, ")) for e in error.errors()
+        ]
         raise ItemRejected(*errors[0], *errors[1:]) from None
 
 
@@ -235,7 +241,7 @@ def headcount(value: object) -> int | None:
         return None
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    if isinstance(value, str) and re.fullmatch(r"\d[\d,. ]*", value.strip()):
+    if isinstance(value, str) and len(value) <= 32 and re.fullmatch(r"\d[\d,. ]*", value.strip()):
         value = int(re.sub(r"[,. ]", "", value))
     return value if isinstance(value, int) and value >= 0 else None
 

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 import events.catalog  # noqa: F401 - registers every type, so leadflow's own types are named, not "unknown"
 from events.catalog.touches import ContactErased, ContactIdentified, TouchRecorded
 from events.envelope import Envelope, EventData
-from events.registry import REGISTRY, Event, EventRejected, decode
+from events.registry import REGISTRY, Event, EventRejected, decode, encode
 from services.lead_scoring.adapter_mautic import mautic_items
 from services.lead_scoring.adapter_segment import SEGMENT_CALLS, segment_items, touch_type_of
 from services.lead_scoring.adapter_support import (
@@ -80,13 +80,32 @@ def adapt(content_type: str, body: Any, received_at: datetime) -> IngestResult:
     accepted_items: list[AcceptedItem] = []
     for item in items:
         try:
-            events = item.adapt()
+            events = _adapted(item)
         except ItemRejected as rejection:
             rejected.extend(IngestError(field, message, item.index) for field, message in rejection.errors)
             continue
         accepted.extend(events)
         accepted_items.append(AcceptedItem(item.location or "body", item.index, tuple(e.id for e in events)))
     return IngestResult(accepted, rejected, accepted_items)
+
+
+def _adapted(item: Item) -> list[Event[Any]]:
+    """An item's events as consumers will read them, or ItemRejected naming the field and the reason."""
+    try:
+        return [_as_consumers_read_it(event, item.location) for event in item.adapt()]
+    except ValidationError as error:  # a model built from the payload refused a value
+        raise _pydantic_errors(error, item.location) from None
+
+
+def _as_consumers_read_it(event: Event[Any], location: str) -> Event[Any]:
+    """The event as every consumer will read it back from the log: encoded, then decoded by their own decoder.
+    What the consumer would refuse is refused here, so a 202 never turns into a dead letter for its content."""
+    try:
+        return decode(encode(event))
+    except EventRejected as rejection:
+        field = join(location, rejection.field) if rejection.field else location or "body"
+        reason = rejection.detail.removeprefix(f"{rejection.field}: ") if rejection.field else rejection.detail
+        raise ItemRejected(field, reason) from None
 
 
 def _items(media_type: str, body: Any, received_at: datetime) -> list[Item]:
@@ -106,7 +125,11 @@ def _items(media_type: str, body: Any, received_at: datetime) -> list[Item]:
         return mautic_items(body, received_at)
     if "specversion" in body:
         return [Item("", None, partial(_cloudevent, body, ""))]
-    if body.get("type") in SEGMENT_CALLS or "messageId" in body or isinstance(body.get("batch"), list):
+    if (
+        (isinstance(body.get("type"), str) and body["type"] in SEGMENT_CALLS)
+        or "messageId" in body
+        or isinstance(body.get("batch"), list)
+    ):
         return segment_items(body, received_at)
     raise ItemRejected(
         "body",
@@ -121,7 +144,8 @@ def _pydantic_errors(error: ValidationError, prefix: str) -> ItemRejected:
         path = join(prefix, ".".join(map(str, detail["loc"])))
         # The contract's email pattern is a regex: say what it means.
         is_email = detail["type"] == "string_pattern_mismatch" and detail["loc"][-1:] == ("email",)
-        errors.append((path, "value is not a valid email address" if is_email else detail["msg"]))
+        message = detail["msg"].removeprefix("Value error, ")
+        errors.append((path, "value is not a valid email address" if is_email else message))
     return ItemRejected(*errors[0], *errors[1:])
 
 

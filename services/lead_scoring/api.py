@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, status
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from auth.dependencies import require_role
 from auth.tokens import Principal
 from events.envelope import utc_now
-from leadflow.dependencies import SessionDep
-from leadflow.problems import MEDIA_TYPE, Problem
-from services.lead_scoring.adapters import adapt
+from kernel import problems
+from kernel.auth import require_role
+from kernel.dependencies import SessionDep, UnitOfWorkDep
+from kernel.http_limits import JSON, JsonBody, LimitedRoute, check_items, media_type
+from kernel.problems import Problem
+from services.lead_scoring.adapters import CLOUDEVENTS, CLOUDEVENTS_BATCH, adapt
 from services.lead_scoring.models import Contact, Lead
 
-router = APIRouter(tags=["leads"])
+router = APIRouter(tags=["leads"], route_class=LimitedRoute)
 
 Ingestor = Annotated[Principal, Depends(require_role("marketing_automation", "marketing_ops"))]
 LeadReader = Annotated[Principal, Depends(require_role("marketing_ops", "sales_ops", "manager", "rep"))]
@@ -31,43 +31,53 @@ class IngestOut(BaseModel):
     rejected: list[dict[str, Any]]
 
 
+_ANY_JSON = {"schema": {"type": ["object", "array"]}}
+
+
 @router.post(
     "/v1/touches",
     status_code=status.HTTP_202_ACCEPTED,
     openapi_extra={
         "requestBody": {
+            "required": True,
             "description": (
                 "A CloudEvent (application/cloudevents+json), a CloudEvents batch "
                 "(application/cloudevents-batch+json), a Segment track/identify/page call or batch, "
-                "or a Mautic webhook body (application/json)."
+                "or a Mautic webhook body (application/json). At most 1 MiB and 5,000 items."
             ),
-            "content": {"application/json": {"schema": {"type": ["object", "array"]}}},
+            "content": {JSON: _ANY_JSON, CLOUDEVENTS: _ANY_JSON, CLOUDEVENTS_BATCH: _ANY_JSON},
         }
     },
 )
-async def ingest(request: Request, user: Ingestor) -> Any:
+def ingest(request: Request, user: Ingestor, body: JsonBody, uow: UnitOfWorkDep) -> IngestOut:
     """Accept touches and identities from marketing automation; says per item what was accepted or why not."""
-    raw = await request.body()
-    try:
-        body = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise Problem(400, "Malformed JSON", f"body: not JSON: {error}") from None
-    result = adapt(request.headers.get("content-type", "application/json"), body, utc_now())
+    check_items(_item_count(body))
+    result = adapt(media_type(request), body, utc_now())
     rejected = [{"field": error.field, "message": error.message, "index": error.index} for error in result.rejected]
     if not result.accepted:
         first = result.rejected[0] if result.rejected else None
-        detail = str(first) if first else "body: nothing to ingest"
-        problem = Problem(422, "Nothing accepted", detail, errors=rejected)
-        return JSONResponse(problem.body(request.url.path), status_code=422, media_type=MEDIA_TYPE)
-    with request.app.state.context.log.unit_of_work() as uow:
-        for event in result.accepted:
-            uow.emit(event)
-        uow.commit()
+        raise Problem(422, "Nothing accepted", str(first) if first else "body: nothing to ingest", errors=rejected)
+    for event in result.accepted:
+        uow.emit(event)
+    uow.commit()
     accepted = [
         {"item": item.item, "index": item.index, "event_ids": [str(event_id) for event_id in item.event_ids]}
         for item in result.accepted_items
     ]
     return IngestOut(accepted=accepted, rejected=rejected)
+
+
+def _item_count(body: Any) -> int:
+    """Items in an ingest body: a batch's entries, a Mautic webhook's events, else one."""
+    if isinstance(body, list):
+        return len(body)
+    if isinstance(body, dict):
+        if isinstance(body.get("batch"), list):
+            return len(body["batch"])
+        mautic = [value for key, value in body.items() if str(key).startswith("mautic.") and isinstance(value, list)]
+        if mautic:
+            return sum(len(events) for events in mautic)
+    return 1
 
 
 class LeadOut(BaseModel):
@@ -98,7 +108,7 @@ def _lead(session: Any, lead_id: uuid.UUID) -> tuple[Lead, Contact]:
     return lead, contact
 
 
-@router.get("/v1/leads/{lead_id}")
+@router.get("/v1/leads/{lead_id}", responses=problems.responses(404))
 def get_lead(lead_id: uuid.UUID, session: SessionDep, user: LeadReader) -> LeadOut:
     """A lead's stage and scores."""
     lead, contact = _lead(session, lead_id)
@@ -121,7 +131,7 @@ def get_lead(lead_id: uuid.UUID, session: SessionDep, user: LeadReader) -> LeadO
     )
 
 
-@router.get("/v1/leads/{lead_id}/explanation")
+@router.get("/v1/leads/{lead_id}/explanation", responses=problems.responses(404))
 def get_explanation(lead_id: uuid.UUID, session: SessionDep, user: LeadReader) -> dict[str, Any]:
     """Why the lead is where it is: every rule that fired, its points, the decay, the caps hit, the version."""
     lead, _ = _lead(session, lead_id)

@@ -9,11 +9,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, status
 from sqlalchemy import select
 
-from auth.dependencies import require_role
 from auth.tokens import Principal
 from events.envelope import utc_now
-from leadflow.dependencies import SessionDep, UnitOfWorkDep
-from leadflow.problems import Problem
+from kernel import problems
+from kernel.auth import require_role
+from kernel.dependencies import SessionDep, UnitOfWorkDep
+from kernel.http_limits import LimitedRoute
+from kernel.problems import Problem
 from services.lead_scoring import definitions as commands
 from services.lead_scoring.definition import DefinitionError
 from services.lead_scoring.governance import diff_documents, missing_approvals
@@ -29,7 +31,7 @@ from services.lead_scoring.schemas import (
     definition_out,
 )
 
-router = APIRouter(prefix="/v1/definitions", tags=["lead definition"])
+router = APIRouter(prefix="/v1/definitions", tags=["lead definition"], route_class=LimitedRoute)
 
 Editor = Annotated[Principal, Depends(require_role("marketing_ops", "sales_ops"))]
 Reader = Annotated[Principal, Depends(require_role("marketing_ops", "sales_ops", "manager"))]
@@ -86,7 +88,7 @@ def list_rescores(session: SessionDep, user: Reader) -> list[RescoreJobOut]:
     return [RescoreJobOut.of(job) for job in jobs]
 
 
-@router.post("/rollback")
+@router.post("/rollback", responses=problems.responses(404, 409))
 def rollback(body: RollbackIn, uow: UnitOfWorkDep, user: Editor) -> DefinitionOut:
     """Put an earlier version back in force (as a new version number); every lead is rescored."""
     row = _answer(
@@ -95,14 +97,14 @@ def rollback(body: RollbackIn, uow: UnitOfWorkDep, user: Editor) -> DefinitionOu
     return _out(row)
 
 
-@router.get("/{definition_id}")
+@router.get("/{definition_id}", responses=problems.responses(404))
 def get_definition(definition_id: uuid.UUID, session: SessionDep, user: Reader) -> DefinitionOut:
     """A definition with its document and history."""
     row = _answer(lambda: commands.get_definition(session, definition_id))
     return _out(row, session)
 
 
-@router.put("/{definition_id}")
+@router.put("/{definition_id}", responses=problems.responses(404, 409))
 def edit_draft(definition_id: uuid.UUID, body: DraftIn, uow: UnitOfWorkDep, user: Editor) -> DefinitionOut:
     """Replace a draft's document: a new revision, and both approvals are cleared."""
     row = _answer(
@@ -113,7 +115,7 @@ def edit_draft(definition_id: uuid.UUID, body: DraftIn, uow: UnitOfWorkDep, user
     return _out(row)
 
 
-@router.get("/{definition_id}/diff")
+@router.get("/{definition_id}/diff", responses=problems.responses(404))
 def diff_draft(definition_id: uuid.UUID, session: SessionDep, user: Reader) -> DiffOut:
     """What a draft changes against the version in force."""
     row = _answer(lambda: commands.get_definition(session, definition_id))
@@ -122,7 +124,7 @@ def diff_draft(definition_id: uuid.UUID, session: SessionDep, user: Reader) -> D
     return DiffOut(against_version=published.version if published else None, changes=diff_documents(base, row.document))
 
 
-@router.post("/{definition_id}/approvals")
+@router.post("/{definition_id}/approvals", responses=problems.responses(404, 409))
 def approve(definition_id: uuid.UUID, body: ApprovalIn, uow: UnitOfWorkDep, user: Editor) -> DefinitionOut:
     """Approve the draft's revision for your side: marketing_ops for marketing, sales_ops for sales."""
     row = _answer(
@@ -133,7 +135,7 @@ def approve(definition_id: uuid.UUID, body: ApprovalIn, uow: UnitOfWorkDep, user
     return _out(row)
 
 
-@router.post("/{definition_id}/publish")
+@router.post("/{definition_id}/publish", responses=problems.responses(404, 409))
 def publish(definition_id: uuid.UUID, body: PublishIn, uow: UnitOfWorkDep, user: Editor) -> DefinitionOut:
     """Publish a draft both sides approved; refused with 409 naming the missing approval otherwise."""
     row = _answer(

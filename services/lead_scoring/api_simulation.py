@@ -10,19 +10,22 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from auth.dependencies import require_role
 from auth.tokens import Principal
-from leadflow.dependencies import SessionDep
-from leadflow.problems import Problem
+from kernel import problems
+from kernel.auth import require_role
+from kernel.dependencies import SessionDep
+from kernel.http_limits import LimitedRoute
+from kernel.problems import Problem
 from services.lead_scoring import definitions as commands
 from services.lead_scoring import repository
 from services.lead_scoring.conditions import FIELD_PATTERN
 from services.lead_scoring.definition import DefinitionError, LeadDefinition, parse_definition
 from services.lead_scoring.history import load_history
 from services.lead_scoring.models import LeadDefinitionVersion
+from services.lead_scoring.schemas import SaneTime
 from services.lead_scoring.simulation import (
     DEFAULT_SEGMENTS,
     DefinitionQuality,
@@ -33,7 +36,7 @@ from services.lead_scoring.simulation import (
     simulate,
 )
 
-router = APIRouter(prefix="/v1/definitions", tags=["lead definition"])
+router = APIRouter(prefix="/v1/definitions", tags=["lead definition"], route_class=LimitedRoute)
 
 Simulator = Annotated[Principal, Depends(require_role("marketing_ops", "sales_ops", "manager"))]
 
@@ -41,8 +44,8 @@ Simulator = Annotated[Principal, Depends(require_role("marketing_ops", "sales_op
 class SimulateIn(BaseModel):
     """The window to replay, and what to break the MQLs down by."""
 
-    start: AwareDatetime = Field(description="Qualifications from here on are reported; earlier touches are history.")
-    end: AwareDatetime = Field(description="Nothing at or after `end` is replayed.")
+    start: SaneTime = Field(description="Qualifications from here on are reported; earlier touches are history.")
+    end: SaneTime = Field(description="Nothing at or after `end` is replayed.")
     segment: str | None = Field(
         default=None,
         pattern=FIELD_PATTERN,
@@ -119,7 +122,7 @@ class ComparisonOut(BaseModel):
     )
 
 
-@router.post("/{definition_id}/simulate")
+@router.post("/{definition_id}/simulate", responses=problems.responses(404))
 def simulate_definition(
     definition_id: uuid.UUID, body: SimulateIn, session: SessionDep, user: Simulator
 ) -> ComparisonOut:

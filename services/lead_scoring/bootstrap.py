@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from events.topics import FEEDBACK, TOUCHES
-from leadflow.service import Context, ServiceParts, Subscription
+from kernel.service import Context, ServiceParts, Subscription
 from services.lead_scoring.api import router as leads_router
 from services.lead_scoring.api_definitions import router as definitions_router
 from services.lead_scoring.api_simulation import router as simulation_router

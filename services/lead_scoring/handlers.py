@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -33,7 +33,13 @@ from services.lead_scoring.accounts import account_attributes, contact_attribute
 from services.lead_scoring.definition import LeadDefinition
 from services.lead_scoring.engagement import Touch as ScoringTouch
 from services.lead_scoring.explanation import explain
-from services.lead_scoring.lifecycle import ContactFacts, evaluate_account, next_state, recycle
+from services.lead_scoring.lifecycle import (
+    ContactFacts,
+    evaluate_account,
+    may_qualify_in_the_past,
+    next_state,
+    recycle,
+)
 from services.lead_scoring.matching import external_id_pairs
 from services.lead_scoring.models import Account, Contact, ContactExternalId, SalesOutcome, Touch
 from services.lead_scoring.normalise import normalise_email
@@ -152,14 +158,34 @@ class ScoringBatch:
         return scope
 
     def rescore(self, contact: Contact, now: datetime, trigger: uuid.UUID | None) -> None:
-        """Evaluate the contact's account at `now`; store and announce what changed."""
+        """Evaluate the contact's account at `now`; after a late event, at each later instant it had been evaluated
+        at too. Store and announce what changed.
+
+        An account's events may arrive out of time order (a producer partitioning by another hash puts them on two
+        partitions, read by two consumers). An event older than what the account already knows changes a past that
+        was scored without it: the account is evaluated again at `now` and at each later touch or identify, in time
+        order, so a lead qualifies at the first instant its known history meets the criteria (`mql_at`), once; then
+        at the latest instant, whose scores are stored: never scores as of an older instant. In those past instants
+        only qualifications count, and not for a lead qualified or disqualified since (`may_qualify_in_the_past`).
+        Events in time order are evaluated once, at `now`.
+        """
         if self.definition is None:
             return  # nothing is scored before marketing and sales published a definition
-        self.evaluate(self.scope_of(contact), now, trigger=trigger, focus={contact.id})
+        scope = self.scope_of(contact)
+        *earlier, latest = sorted({now, *later_instants(scope, now)})
+        qualified: set[uuid.UUID] = set()
+        for instant in earlier:  # the past, told again: only qualifications are stored and announced
+            if not any(may_qualify_in_the_past(scope.leads.get(member), instant) for member in scope.members):
+                continue  # no lead may qualify at that instant: nothing to evaluate
+            qualified |= self.evaluate(scope, instant, trigger=trigger, focus=set(), past=True)
+        self.evaluate(scope, latest, trigger=trigger, focus={contact.id, *qualified})  # and scored as of now
 
-    def evaluate(self, scope: Scope, now: datetime, *, trigger: uuid.UUID | None, focus: set[uuid.UUID]) -> None:
+    def evaluate(
+        self, scope: Scope, now: datetime, *, trigger: uuid.UUID | None, focus: set[uuid.UUID], past: bool = False
+    ) -> set[uuid.UUID]:
         """Evaluate a scope; contacts in `focus` are stored and announced on any change, the others on a new
-        stage."""
+        stage; in the `past` (an instant before the leads' latest evaluation), qualifications only. The contacts
+        stored."""
         definition = self.definition
         assert definition is not None
         live = sorted(scope.members.values(), key=lambda member: member.id)  # one order, however they were loaded
@@ -168,7 +194,7 @@ class ScoringBatch:
                 contact_id=member.id,
                 email=member.email,
                 attributes=contact_attributes(member),
-                consent=consent_of(member),
+                consent=consent_at(member, scope.touches.get(member.id, []), now),
                 buying_role=member.buying_role,
                 touches=scope.touches.get(member.id, []),
                 cycle_started_at=lead.cycle_started_at if (lead := scope.leads.get(member.id)) else None,
@@ -177,9 +203,14 @@ class ScoringBatch:
         ]
         account = account_attributes(scope.account) if scope.account else None
         verdicts = evaluate_account(definition, account, facts, now, detail_for=focus, memo=PROFILES)
+        stored: set[uuid.UUID] = set()
         for member in live:
             lead = scope.leads.get(member.id)
+            if past and not may_qualify_in_the_past(lead, now):
+                continue
             transition = next_state(lead, verdicts[member.id], has_email=member.email is not None, now=now)
+            if past and not transition.qualified:
+                continue
             stage_moved = lead is None or transition.state.stage != lead.stage
             if not (stage_moved or (member.id in focus and transition.changed)):
                 continue
@@ -188,6 +219,7 @@ class ScoringBatch:
                 detailed = evaluate_account(definition, account, facts, now, detail_for={member.id}, memo=PROFILES)
                 verdict = detailed[member.id]
             scope.leads[member.id] = transition.state
+            stored.add(member.id)
             explanation = explain(definition, verdict.score, verdict.account, verdict.decision)
             self.writes.scored(member.id, member.account_id, transition.state, explanation, now)
             emit = _emitter(self.uow, member, scope.account, now)
@@ -207,6 +239,7 @@ class ScoringBatch:
                 )
             if transition.disqualified:
                 emit(emission.lead_disqualified(member, scope.account, transition, verdict))
+        return stored
 
 
 def _emitter(uow: UnitOfWork, member: Member, account: Account | None, now: datetime) -> Callable[[Any], None]:
@@ -222,6 +255,22 @@ def consent_of(contact: Contact | Member) -> Consent:
         unsubscribed=contact.consent == "unsubscribed",
         erased=contact.erased_at is not None,
     )
+
+
+def later_instants(scope: Scope, now: datetime) -> set[datetime]:
+    """The instants after `now` the scope was evaluated at, that a late event changes: its touches and identifies."""
+    touched = {touch.occurred_at for touches in scope.touches.values() for touch in touches}
+    identified = {member.updated_at for member in scope.members.values()}
+    return {instant for instant in touched | identified if instant > now}
+
+
+def consent_at(member: Member, touches: Sequence[ScoringTouch], now: datetime) -> Consent:
+    """What the contact allowed at `now`: an unsubscribe counts from its touch's time, whenever it arrived."""
+    consent = consent_of(member)
+    unsubscribes = [touch.occurred_at for touch in touches if touch.touch_type == "unsubscribe"]
+    if consent.unsubscribed and unsubscribes:
+        return replace(consent, unsubscribed=min(unsubscribes) <= now)
+    return consent
 
 
 def on_touch_recorded(batch: ScoringBatch, event: Event[TouchRecorded]) -> None:

@@ -174,6 +174,19 @@ def next_state(previous: LeadState | None, verdict: Verdict, *, has_email: bool,
     )
 
 
+def may_qualify_in_the_past(previous: LeadState | None, instant: datetime) -> bool:
+    """Whether a late event may qualify the lead at an `instant` before its latest evaluation.
+
+    Not a lead qualified or disqualified since (sales would get a lead already unsubscribed or found a
+    competitor), nor at an instant before its current cycle began (that cycle's past belongs to sales' decision).
+    """
+    if previous is None:
+        return True
+    if previous.stage in ("mql", "disqualified"):
+        return False
+    return previous.cycle_started_at is None or instant > previous.cycle_started_at
+
+
 def _may_qualify(previous: LeadState | None, *, has_email: bool, now: datetime) -> bool:
     # Sales cannot work a lead it cannot reach; and a recycled lead waits as the recycle policy says.
     if not has_email:

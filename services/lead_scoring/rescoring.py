@@ -8,7 +8,7 @@ import threading
 from sqlalchemy import func, select
 
 from eventlog.backends import EventLog
-from eventlog.retry import Backoff, is_transient
+from eventlog.loop import run_loop
 from events.envelope import utc_now
 from services.lead_scoring import repository
 from services.lead_scoring.handlers import ScoringBatch
@@ -26,20 +26,7 @@ class Rescorer:
 
     def run(self, stop: threading.Event, idle_s: float = 0.5) -> None:
         """Rescore until `stop` is set."""
-        backoff = Backoff()
-        while not stop.is_set():
-            try:
-                worked = self.run_once()
-                backoff.reset()
-            except Exception as error:
-                if not is_transient(error):
-                    raise
-                delay = backoff.next()
-                log.warning("rescoring: transient fault, retrying in %.1fs: %s", delay, error)
-                stop.wait(delay)
-                continue
-            if not worked:
-                stop.wait(idle_s)
+        run_loop("rescorer", lambda: 0.0 if self.run_once() else idle_s, stop)
 
     def run_once(self) -> bool:
         """Rescore one chunk of the oldest unfinished job; False when there is nothing to do."""

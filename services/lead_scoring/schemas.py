@@ -3,12 +3,32 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
-from typing import Any
+from datetime import UTC, datetime
+from typing import Annotated, Any
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, Field
 
 from services.lead_scoring.models import DefinitionAudit, LeadDefinitionVersion, RescoreJob
+
+INT_MAX = 2**31 - 1
+"""The largest integer an INTEGER column holds on PostgreSQL: bigger numbers are refused before they reach one."""
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(2200, 1, 1, tzinfo=UTC)
+
+
+def _sane_time(value: datetime) -> datetime:
+    # Near year 1 or 9999 an offset pushes the time out of what Python and the databases can compare in UTC.
+    try:
+        utc = value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("is out of range once converted to UTC") from None
+    if not EARLIEST <= utc < LATEST:
+        raise ValueError(f"must be from {EARLIEST.date()} and before {LATEST.date()} (got {value.isoformat()})")
+    return value
+
+
+SaneTime = Annotated[AwareDatetime, AfterValidator(_sane_time)]
+"""A timezone-aware time from 1970 to 2200, UTC-convertible: what the request models take."""
 
 
 class DraftIn(BaseModel):
@@ -20,7 +40,9 @@ class DraftIn(BaseModel):
 class ApprovalIn(BaseModel):
     """An approval names the revision the approver reviewed."""
 
-    revision: int = Field(ge=1, description="The draft revision you reviewed; a later edit voids the approval.")
+    revision: int = Field(
+        ge=1, le=INT_MAX, description="The draft revision you reviewed; a later edit voids the approval."
+    )
 
 
 class PublishIn(BaseModel):
@@ -32,7 +54,7 @@ class PublishIn(BaseModel):
 class RollbackIn(BaseModel):
     """Which version to put back in force."""
 
-    version: int = Field(ge=1)
+    version: int = Field(ge=1, le=INT_MAX, description="A published version number.")
     change_note: str | None = Field(default=None, max_length=2000)
 
 

@@ -36,6 +36,7 @@ class Member:
     buying_role: str | None
     consent: str
     erased_at: datetime | None
+    updated_at: datetime  # when it was last identified: an instant its account was evaluated at
 
     @classmethod
     def of(cls, contact: Contact) -> Member:
@@ -48,6 +49,7 @@ class Member:
             contact.buying_role,
             contact.consent,
             contact.erased_at,
+            contact.updated_at,
         )
 
 
@@ -70,6 +72,7 @@ MEMBER_COLUMNS = (
     Contact.buying_role,
     Contact.consent,
     Contact.erased_at,
+    Contact.updated_at,
 )
 _STATE_FIELDS = tuple(LeadState.__dataclass_fields__)
 

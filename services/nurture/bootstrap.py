@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from leadflow.service import Context, ServiceParts
+from kernel.service import Context, ServiceParts
 
 
 def bootstrap(context: Context) -> ServiceParts:

@@ -6,13 +6,15 @@ import uuid
 from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, Depends, Query, Request, status
+from fastapi import APIRouter, Depends, Path, Query, Request, status
 
-from auth.dependencies import require_role
 from auth.tokens import Principal
 from events.envelope import utc_now
-from leadflow.dependencies import SessionDep, UnitOfWorkDep
-from leadflow.problems import Problem
+from kernel import problems
+from kernel.auth import require_role
+from kernel.dependencies import SessionDep, UnitOfWorkDep
+from kernel.http_limits import LimitedRoute
+from kernel.problems import Problem
 from services.webhooks import handlers, repository
 from services.webhooks.domain import url_problem
 from services.webhooks.schemas import (
@@ -27,10 +29,16 @@ from services.webhooks.schemas import (
 )
 from services.webhooks.sender import host_problem
 
-router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
+router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"], route_class=LimitedRoute)
 
 Admin = Annotated[Principal, Depends(require_role("admin"))]
 R = TypeVar("R")
+MAX_ID = 2**63 - 1  # what a BIGINT holds
+DeliveryId = Annotated[int, Path(ge=1, le=MAX_ID, description="The delivery's id, from the delivery log.")]
+NOT_FOUND = problems.responses(404)
+NOT_DEAD: dict[int | str, dict[str, Any]] = {
+    409: {**problems.responses(409)[409], "description": "The delivery is not dead: only a dead one is re-sent."}
+}
 
 
 def production(request: Request) -> bool:
@@ -90,7 +98,7 @@ def list_subscriptions(session: SessionDep, user: Admin) -> list[SubscriptionOut
     return [SubscriptionOut.of(row) for row in repository.subscriptions(session)]
 
 
-@router.get("/subscriptions/{subscription_id}")
+@router.get("/subscriptions/{subscription_id}", responses=NOT_FOUND)
 def get_subscription(subscription_id: uuid.UUID, session: SessionDep, user: Admin) -> SubscriptionOut:
     """One subscription, without its secret."""
     row = repository.subscription(session, subscription_id)
@@ -99,7 +107,7 @@ def get_subscription(subscription_id: uuid.UUID, session: SessionDep, user: Admi
     return SubscriptionOut.of(row)
 
 
-@router.patch("/subscriptions/{subscription_id}")
+@router.patch("/subscriptions/{subscription_id}", responses=NOT_FOUND)
 def update_subscription(
     subscription_id: uuid.UUID, body: SubscriptionPatch, uow: UnitOfWorkDep, user: Admin, guarded: Guarded
 ) -> SubscriptionOut:
@@ -114,19 +122,21 @@ def update_subscription(
     return SubscriptionOut.of(row)
 
 
-@router.post("/subscriptions/{subscription_id}/secret")
+@router.post("/subscriptions/{subscription_id}/secret", responses=NOT_FOUND)
 def rotate_secret(subscription_id: uuid.UUID, uow: UnitOfWorkDep, user: Admin) -> SecretOut:
     """Issue a new signing secret (shown this once); the old one signs beside it for 24 hours."""
     return SecretOut(secret=_answer(lambda: handlers.rotate_secret(uow, subscription_id, utc_now())))
 
 
-@router.get("/subscriptions/{subscription_id}/deliveries")
+@router.get("/subscriptions/{subscription_id}/deliveries", responses=NOT_FOUND)
 def list_deliveries(
     subscription_id: uuid.UUID,
     session: SessionDep,
     user: Admin,
     status: Annotated[DeliveryStatus | None, Query(description="Only deliveries in this status.")] = None,
-    before: Annotated[int | None, Query(description="The cursor: deliveries older than this id.")] = None,
+    before: Annotated[
+        int | None, Query(ge=1, le=MAX_ID, description="The cursor: deliveries older than this id.")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=500, description="At most this many.")] = 50,
 ) -> DeliveryPage:
     """The delivery log of a subscription, newest first: status, attempts, last answer, next attempt."""
@@ -137,7 +147,9 @@ def list_deliveries(
     return DeliveryPage(deliveries=[DeliveryOut.of(row) for row in rows], next_cursor=cursor)
 
 
-@router.post("/subscriptions/{subscription_id}/deliveries/{delivery_id}/resend")
-def resend_delivery(subscription_id: uuid.UUID, delivery_id: int, uow: UnitOfWorkDep, user: Admin) -> DeliveryOut:
+@router.post("/subscriptions/{subscription_id}/deliveries/{delivery_id}/resend", responses={**NOT_FOUND, **NOT_DEAD})
+def resend_delivery(
+    subscription_id: uuid.UUID, delivery_id: DeliveryId, uow: UnitOfWorkDep, user: Admin
+) -> DeliveryOut:
     """Send a dead delivery again, with a fresh 24 hours of retries; 409 if it is not dead."""
     return DeliveryOut.of(_answer(lambda: handlers.resend(uow, subscription_id, delivery_id, utc_now())))

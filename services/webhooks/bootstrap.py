@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from leadflow.service import Context, ServiceParts, Subscription
+from kernel.service import Context, ServiceParts, Subscription
 from services.webhooks.api import router
 from services.webhooks.dispatcher import Dispatcher
 from services.webhooks.handlers import OUTGOING_TOPICS, handlers

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from prometheus_client import Counter
 
 from eventlog.health import Heartbeat
-from eventlog.retry import Backoff, is_transient
+from eventlog.loop import run_loop
 from eventlog.unit_of_work import UnitOfWork
 from events.envelope import utc_now
 from services.webhooks import handlers
@@ -69,26 +69,23 @@ class Dispatcher:
         self.heartbeat = Heartbeat("webhooks:dispatcher")
 
     def run(self, stop: threading.Event) -> None:
-        """Dispatch until `stop` is set; transient database faults back off and retry."""
-        backoff = Backoff()
+        """Dispatch until `stop` is set; transient database faults back off and retry (the one background loop)."""
         try:
-            while not stop.is_set():
-                try:
-                    worked = self.step()
-                    backoff.reset()
-                    self.heartbeat.progressed()
-                except Exception as error:
-                    if not is_transient(error):
-                        raise
-                    RETRIED.inc()
-                    delay = backoff.next()
-                    log.warning("webhooks: transient fault, retrying in %.1fs: %s", delay, error)
-                    stop.wait(delay)
-                    continue
-                if not worked:
-                    self._rest(stop)
+            run_loop("webhooks", self._turn, stop, heartbeat=self.heartbeat, on_fault=lambda _: RETRIED.inc())
         finally:
             self.close()
+
+    def _turn(self) -> float:
+        """A step for the loop: with nothing to do but sends in flight, wait (a little) for the first to answer, so
+        that the next delivery of its line goes at once; with nothing at all, rest `idle_s`."""
+        worked = self.step()
+        self.heartbeat.progressed()
+        if worked:
+            return 0.0
+        if self._in_flight:
+            wait(list(self._in_flight), timeout=self._idle_s, return_when=FIRST_COMPLETED)
+            return 0.0
+        return self._idle_s
 
     def step(self) -> int:
         """Record the answers that came in, then claim and start the due deliveries; how many of both."""
@@ -112,12 +109,6 @@ class Dispatcher:
         except Exception:  # leased rows are sent again after the lease: nothing is lost
             log.exception("webhooks: could not record the last answers")
         self._sender.close()
-
-    def _rest(self, stop: threading.Event) -> None:
-        if self._in_flight:
-            wait(list(self._in_flight), timeout=self._idle_s, return_when=FIRST_COMPLETED)
-        else:
-            stop.wait(self._idle_s)
 
     def _start_due(self) -> int:
         busy = [(o.delivery_id, o.subscription_id, o.account_key) for o in self._pending_outgoing()]

@@ -8,7 +8,6 @@ from collections.abc import Callable, Collection, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-import events.catalog  # noqa: F401 - registers the event types
 from eventlog.processor import Handlers
 from eventlog.unit_of_work import UnitOfWork
 from events.registry import REGISTRY, Event, encode

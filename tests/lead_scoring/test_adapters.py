@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from events.catalog.touches import ContactIdentified, TouchRecorded
 from events.registry import decode, encode
@@ -370,3 +372,60 @@ def test_content_type_parameters_are_ignored():
 def test_received_at_must_be_timezone_aware():
     with pytest.raises(ValueError, match="timezone-aware"):
         adapt(JSON, sample("segment_track.json"), datetime(2025, 3, 10, 12, 0))
+
+
+# --- odd input: every item is adapted or rejected, never an exception ---------------------------------------
+
+JUNK = st.one_of(
+    st.sampled_from(["", " ", "\x00", "a\x00b", "9999-12-31T23:59:59Z", "1969-12-31T23:59:59Z", "0001-01-01T00:00:00"]),
+    st.sampled_from(["http://[oops", "x" * 70_000, "9" * 5_000, "1,2,3" * 2_000, "www.x", "-a.com", "@", "a@b"]),
+    st.text(max_size=30),
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.floats(),  # NaN and ±Infinity included: Python's json parser lets them through
+    st.booleans(),
+    st.none(),
+    st.recursive(
+        st.none() | st.text(max_size=5),
+        lambda inner: st.lists(inner) | st.dictionaries(st.text(max_size=5), inner),
+        max_leaves=8,
+    ),
+)
+SAMPLE_BODIES = [
+    ("segment_track.json", JSON),
+    ("segment_identify.json", JSON),
+    ("segment_page.json", JSON),
+    ("mautic_form_submit.json", JSON),
+    ("mautic_page_hit.json", JSON),
+    ("mautic_email_open.json", JSON),
+    ("cloudevents_batch.json", CLOUDEVENTS_BATCH),
+]
+
+
+def _paths(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """Every path into a JSON document, the root's children first."""
+    found: list[tuple[Any, ...]] = []
+    children = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, child in children:
+        found += [(*path, key), *_paths(child, (*path, key))]
+    return found
+
+
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(which=st.sampled_from(SAMPLE_BODIES), data=st.data())
+def test_odd_values_anywhere_in_a_payload_never_raise_and_what_is_accepted_decodes(
+    which: tuple[str, str], data: st.DataObject
+) -> None:
+    name, content_type = which
+    body = sample(name)
+    for path in data.draw(st.lists(st.sampled_from(_paths(body)), min_size=1, max_size=3)):
+        target = body
+        try:
+            for key in path[:-1]:
+                target = target[key]
+            target[path[-1]] = data.draw(JUNK)
+        except (KeyError, IndexError, TypeError):
+            continue  # an earlier change replaced a parent of this path
+    result = ingest(body, content_type)  # decodes every accepted event again
+    for error in result.rejected:
+        assert error.field
+        assert error.message

@@ -16,8 +16,8 @@ from events.catalog import ContactIdentified, LeadQualified, TouchRecorded
 from events.catalog.common import AccountHint, ContactIdentity, ContactTraits
 from events.registry import decode, encode, new_event
 from events.topics import LEADS, TOUCHES
+from kernel.settings import Settings
 from leadflow.app import create_app
-from leadflow.settings import Settings
 from tests.conftest import ApiClient
 from tests.lead_scoring.test_journey_local import DANA, publish
 

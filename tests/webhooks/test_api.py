@@ -153,8 +153,8 @@ def production_api(tmp_path: Path) -> Iterator[ApiClient]:
     """The webhooks service alone, as it runs outside local mode."""
     from fastapi.testclient import TestClient
 
+    from kernel.settings import Settings
     from leadflow.app import create_app
-    from leadflow.settings import Settings
 
     settings = Settings(
         environment="production", database_url=f"sqlite:///{tmp_path / 'prod.db'}", secret_key="a-real-secret"

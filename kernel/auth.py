@@ -10,8 +10,9 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from auth.tokens import InvalidToken, Principal, verify_token
 from events.envelope import utc_now
-from leadflow.problems import Problem
+from kernel.problems import Problem
 
+_CHALLENGE = {"WWW-Authenticate": "Bearer"}
 _bearer = HTTPBearer(auto_error=False, description="A token from `leadflow token issue`.")
 
 
@@ -20,12 +21,14 @@ def current_user(
 ) -> Principal:
     """The caller named by the bearer token; 401 without a valid one."""
     if credentials is None:
-        raise Problem(401, "Authentication required", "send `Authorization: Bearer <token>`")
+        raise Problem(401, "Authentication required", "send `Authorization: Bearer <token>`", headers=_CHALLENGE)
+    if not credentials.credentials.isascii():  # tokens are base64url and dots; the signature check wants ASCII
+        raise Problem(401, "Invalid token", "malformed token", headers=_CHALLENGE)
     secret = request.app.state.settings.secret_key.get_secret_value()
     try:
         return verify_token(secret, credentials.credentials, utc_now())
     except InvalidToken as error:
-        raise Problem(401, "Invalid token", str(error)) from None
+        raise Problem(401, "Invalid token", str(error), headers=_CHALLENGE) from None
 
 
 CurrentUser = Annotated[Principal, Depends(current_user)]

@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 
 from eventlog.backends import EventLog
 from eventlog.processor import Handler, Handlers
-from leadflow.settings import Settings
+from kernel.settings import Settings
 from timers.scheduler import TimerHandler
 
 
