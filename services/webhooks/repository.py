@@ -45,6 +45,7 @@ def armed_lines(session: Session, lines: Collection[tuple[uuid.UUID, str]]) -> s
             among(session, WebhookDelivery.subscription_id, list({subscription for subscription, _ in lines})),
             among(session, WebhookDelivery.account_key, list({key for _, key in lines})),
         )
+        .order_by(WebhookDelivery.id)  # locks taken in id order, as the recorder takes them: no deadlock
         .with_for_update()
     )
     wanted = set(lines)
