@@ -17,6 +17,7 @@ from services.lead_scoring.matching import (
     match_account,
     match_contact,
     plan_merge,
+    unclaimed_ids,
 )
 from services.lead_scoring.models import Account, Contact, ContactExternalId, Lead, Touch
 from services.lead_scoring.normalise import (
@@ -65,7 +66,8 @@ def resolve_contact(
     if email and contact.email is None:
         contact.email = email
     known = repository.external_ids_of(session, [contact.id]).get(contact.id, set())
-    for system, value in sorted(pairs - known):
+    others = [candidate for candidate in candidates if candidate.contact_id not in match.duplicates]
+    for system, value in unclaimed_ids(pairs - known, contact.id, others):
         session.add(ContactExternalId(system=system, value=value, contact_id=contact.id))
     if traits is not None:
         _learn_traits(contact, traits, now)

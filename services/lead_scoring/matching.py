@@ -45,6 +45,7 @@ __all__ = [
     "normalise_domain",
     "normalise_email",
     "plan_merge",
+    "unclaimed_ids",
 ]
 
 ContactRule = Literal["email", "external_id", "none"]
@@ -152,6 +153,15 @@ def match_contact(identity: ContactIdentity, candidates: Iterable[ContactCandida
     contact_id = chosen.contact_id if chosen else None
     duplicates = tuple(candidate.contact_id for candidate in same_person if candidate.contact_id != contact_id)
     return ContactMatch(contact_id=contact_id, rule=rule, matched_on=matched_on, duplicates=duplicates)
+
+
+def unclaimed_ids(
+    pairs: ExternalIdPairs, owner: uuid.UUID, candidates: Iterable[ContactCandidate]
+) -> list[tuple[str, str]]:
+    """The ids to link to `owner`: those no other contact holds (a shared browser's anonymous id stays with the
+    contact that had it first), in a stable order."""
+    claimed = {pair for candidate in candidates if candidate.contact_id != owner for pair in candidate.external_ids}
+    return sorted(pairs - claimed)
 
 
 @dataclass(frozen=True)

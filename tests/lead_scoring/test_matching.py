@@ -26,6 +26,7 @@ from services.lead_scoring.matching import (
     normalise_domain,
     normalise_email,
     plan_merge,
+    unclaimed_ids,
 )
 
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
@@ -207,6 +208,14 @@ def test_a_shared_browser_does_not_link_two_people_with_different_emails():
     candidates = [ContactCandidate(colleague, T0, "tom@acme.com", frozenset({("segment_anonymous_id", "anon-1")}))]
     identity = ContactIdentity(email="dana@acme.com", external_ids=ExternalIds(segment_anonymous_id="anon-1"))
     assert match_contact(identity, candidates).rule == "none"
+
+
+def test_an_id_another_contact_holds_is_not_linked_to_a_second_contact():
+    colleague, dana = ids(2)
+    candidates = [ContactCandidate(colleague, T0, "tom@acme.com", frozenset({("segment_anonymous_id", "anon-1")}))]
+    wanted = frozenset({("segment_anonymous_id", "anon-1"), ("crm_contact_id", "c-2"), ("mautic_contact_id", "7")})
+    assert unclaimed_ids(wanted, dana, candidates) == [("crm_contact_id", "c-2"), ("mautic_contact_id", "7")]
+    assert unclaimed_ids(wanted, colleague, candidates) == sorted(wanted)
 
 
 def test_custom_system_ids_match_too():

@@ -1,0 +1,71 @@
+"""Finding or creating the contact and account of an identity in the database: events the contract accepts are
+resolved, never refused by a constraint, on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, select
+
+from events.catalog import ContactIdentified
+from events.catalog.common import ExternalIds
+from events.registry import Event, new_event
+from services.lead_scoring.accounts import NAMESPACE
+from services.lead_scoring.models import Contact, ContactExternalId
+from tests.lead_scoring.test_feedback import T0, World
+
+DANA, LEE, RAJ = "dana@acme-robotics.com", "lee@acme-robotics.com", "raj@gmail.com"
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def world(request: pytest.FixtureRequest) -> World:
+    """lead_scoring's handlers with the example definition published, on SQLite and on PostgreSQL."""
+    engine: Engine = request.getfixturevalue(f"{request.param}_engine")
+    return World(engine)
+
+
+def identify(email: str, minutes: int = 0, **data: Any) -> Event[ContactIdentified]:
+    """A contact.identified of `email`, with whatever else `data` says."""
+    identified = ContactIdentified(email=email, source_system="test", **data)
+    return new_event(identified, key="k", time=T0 + timedelta(minutes=minutes), source="test")
+
+
+def contact(world: World, email: str) -> Contact:
+    """The contact of an email, detached."""
+    with world.log.unit_of_work() as uow:
+        found = uow.session.get_one(Contact, uuid.uuid5(NAMESPACE, f"contact:{email}"))
+        uow.session.expunge(found)
+        return found
+
+
+def anonymous_id_owners(world: World, anonymous_id: str) -> list[uuid.UUID]:
+    """The contacts holding a Segment anonymous id."""
+    with world.log.unit_of_work() as uow:
+        query = select(ContactExternalId.contact_id).where(
+            ContactExternalId.system == "segment_anonymous_id", ContactExternalId.value == anonymous_id
+        )
+        return list(uow.session.scalars(query))
+
+
+def test_two_people_on_one_shared_browser_stay_two_contacts_and_the_anonymous_id_stays_with_the_first(
+    world: World,
+) -> None:
+    shared = ExternalIds(segment_anonymous_id="anon-1")
+    world.handle(identify(DANA, 0, external_ids=shared))
+    world.handle(identify(LEE, 1, external_ids=shared))
+    world.handle(identify(LEE, 2, external_ids=ExternalIds(segment_anonymous_id="anon-1", crm_contact_id="c-9")))
+
+    dana, lee = contact(world, DANA), contact(world, LEE)
+    assert dana.id != lee.id
+    assert lee.merged_into is None
+    assert anonymous_id_owners(world, "anon-1") == [dana.id]
+
+
+def test_two_people_sharing_a_browser_in_one_batch_are_resolved_the_same_way(world: World) -> None:
+    shared = ExternalIds(segment_anonymous_id="anon-2")
+    world.handle(identify(DANA, 0, external_ids=shared), identify(LEE, 1, external_ids=shared))
+
+    assert anonymous_id_owners(world, "anon-2") == [contact(world, DANA).id]
