@@ -254,10 +254,6 @@ def identified_data(draw: st.DrawFn) -> dict[str, Any]:
     data: dict[str, Any] = draw(
         st.fixed_dictionaries({"source_system": text(50, min_size=1)}, optional=IDENTIFIED_OPTIONAL)
     )
-    if email.endswith("@gmail.com"):
-        # A free-mail contact naming a known account's domain is a known defect of matching (a second account
-        # with the same key, see the report of issue 8), not a question of limits.
-        data.get("account", {}).pop("domain", None)
     return {"email": email, **data, **draw(st.fixed_dictionaries({}, optional={"external_ids": ids()}))}
 
 

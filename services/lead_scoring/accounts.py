@@ -113,6 +113,8 @@ def _match_account(
     session: Session, contact: Contact, traits: ContactTraits | None, hint: AccountHint | None, now: datetime
 ) -> None:
     company = (hint.company_name if hint else None) or (traits.company if traits else None)
+    if company and not normalise_company_name(company):
+        company = None  # "!!!" names no company: one account per such name would gather strangers
     explicit = hint.crm_account_id if hint else None
     hinted_domain = normalise_domain(hint.domain) if hint and hint.domain else None
     if contact.account_id is None or explicit:
@@ -123,7 +125,7 @@ def _match_account(
             domains=_domain_and_parents(domain) if domain else [],
             names=[normalise_company_name(company)] if company else [],
         )
-        found = match_account(explicit, contact.email or (f"x@{domain}" if domain else None), company, candidates)
+        found = match_account(explicit, contact.email, company, candidates, hinted_domain=hinted_domain)
         if found.account_id is not None:
             contact.account_id, contact.account_rule = found.account_id, found.rule
         elif domain or company:

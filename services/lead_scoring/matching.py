@@ -195,8 +195,11 @@ def match_account(
     email: str | None,
     company_name: str | None,
     candidates: Iterable[AccountCandidate],
+    *,
+    hinted_domain: str | None = None,
 ) -> AccountMatch:
-    """Match by explicit id (leadflow or CRM), then corporate email domain, then normalised company name."""
+    """Match by explicit id (leadflow or CRM), then corporate email domain (else the domain the sender named,
+    normalised), then normalised company name."""
     pool = sorted(candidates, key=lambda candidate: (candidate.created_at, candidate.account_id))
     wanted_id = (explicit_account_id or "").strip()
     if wanted_id:
@@ -204,7 +207,7 @@ def match_account(
             if wanted_id in (str(candidate.account_id), candidate.crm_account_id):
                 return AccountMatch(candidate.account_id, "explicit_id", wanted_id)
     # A free-mail domain is never an account: such contacts wait for a company name.
-    domain = corporate_domain(email) if email else None
+    domain = (corporate_domain(email) if email else None) or hinted_domain
     for candidate_domain in _domain_and_parents(domain) if domain else []:
         for candidate in pool:
             if candidate_domain in candidate.domains:

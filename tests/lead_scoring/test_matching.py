@@ -278,6 +278,15 @@ def test_gmail_contact_stays_without_account_until_a_company_is_known():
     assert (match.account_id, match.rule, match.matched_on) == (ids(2)[1], "company_name", "nordlogistik")
 
 
+def test_a_free_mail_contact_is_matched_by_the_domain_the_sender_named():
+    acme = ids(1)[0]
+    match = match_account(None, "raj@gmail.com", None, accounts(), hinted_domain="acme-robotics.com")
+    assert (match.account_id, match.rule, match.matched_on) == (acme, "email_domain", "acme-robotics.com")
+    # The contact's own corporate domain comes before the domain the sender named.
+    match = match_account(None, "jonas@nordlogistik.de", None, accounts(), hinted_domain="acme-robotics.com")
+    assert match.account_id == ids(2)[1]
+
+
 def test_unknown_company_matches_no_account():
     assert match_account(None, "someone@unknown.example", "Unknown Corp", accounts()).rule == "none"
     assert match_account(None, None, None, accounts()).rule == "none"

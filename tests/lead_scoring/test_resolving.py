@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import Engine, select
 
 from events.catalog import ContactIdentified
-from events.catalog.common import ExternalIds
+from events.catalog.common import AccountHint, ExternalIds
 from events.registry import Event, new_event
 from services.lead_scoring.accounts import NAMESPACE
 from services.lead_scoring.models import Contact, ContactExternalId
@@ -69,3 +69,19 @@ def test_two_people_sharing_a_browser_in_one_batch_are_resolved_the_same_way(wor
     world.handle(identify(DANA, 0, external_ids=shared), identify(LEE, 1, external_ids=shared))
 
     assert anonymous_id_owners(world, "anon-2") == [contact(world, DANA).id]
+
+
+def test_a_free_mail_contact_naming_a_known_accounts_domain_joins_that_account(world: World) -> None:
+    world.handle(identify(DANA, 0))
+    world.handle(identify(RAJ, 1, account=AccountHint(domain="www.acme-robotics.com")))
+
+    raj = contact(world, RAJ)
+    assert (raj.account_id, raj.account_rule) == (contact(world, DANA).account_id, "email_domain")
+
+
+def test_a_company_name_that_normalises_to_nothing_makes_no_account(world: World) -> None:
+    world.handle(identify(RAJ, 0, account=AccountHint(company_name="!!!")))
+    world.handle(identify("ana@gmail.com", 1, account=AccountHint(company_name="???")))
+
+    assert contact(world, RAJ).account_id is None
+    assert contact(world, "ana@gmail.com").account_id is None
