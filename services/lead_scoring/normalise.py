@@ -132,6 +132,9 @@ LEGAL_SUFFIXES: frozenset[str] = frozenset(
 )  # fmt: skip
 """Legal forms and corporate wrappers that do not tell two companies apart (compared after normalisation)."""
 
+NORMALISED_NAME_LENGTH = 300
+"""The longest normalised company name (account.normalised_name): normalising can lengthen a name (ß -> ss)."""
+
 _DROPPED_MARKS = re.compile(r"[.'`\u2019]")
 _NOT_WORD = re.compile(r"[\W_]+")
 
@@ -145,7 +148,8 @@ def _legal_suffix_length(tokens: list[str]) -> int:
 
 
 def normalise_company_name(name: str) -> str:
-    """The comparable form of a company name: no accents, case, punctuation or legal suffix ("Acme Robotics")."""
+    """The comparable form of a company name: no accents, case, punctuation or legal suffix ("Acme Robotics"),
+    at most NORMALISED_NAME_LENGTH characters."""
     decomposed = unicodedata.normalize("NFKD", name)
     text = "".join(char for char in decomposed if not unicodedata.combining(char)).casefold()
     # Dots and apostrophes join (S.A. -> sa, McDonald's -> mcdonalds); other punctuation separates words.
@@ -158,4 +162,5 @@ def normalise_company_name(name: str) -> str:
         # "Smith & Co" -> "smith and": the connective goes with the suffix it introduced.
         if len(tokens) > 1 and tokens[-1] == "and":
             tokens = tokens[:-1]
-    return " ".join(tokens)
+    # Cut, not refused: the same name always gives the same cut, so matching by equality stays deterministic.
+    return " ".join(tokens)[:NORMALISED_NAME_LENGTH].rstrip()

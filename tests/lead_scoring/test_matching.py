@@ -240,6 +240,15 @@ def test_unknown_person_matches_no_contact():
     assert (match.contact_id, match.rule, match.duplicates) == (None, "none", ())
 
 
+def test_a_company_name_that_grows_when_normalised_is_cut_to_the_column_length():
+    long_name = "Straße " * 42 + "GmbH"  # 298 characters, 336 once ß is ss
+    normalised = normalise_company_name(long_name)
+    assert len(long_name) <= 300
+    assert len(normalised) == 300
+    assert normalised.startswith("strasse strasse")
+    assert normalise_company_name("ß" * 149 + "s xy") == "s" * 299  # no space left at the cut
+
+
 # --- account matching ---------------------------------------------------------------------------------------
 
 

@@ -85,3 +85,13 @@ def test_a_company_name_that_normalises_to_nothing_makes_no_account(world: World
 
     assert contact(world, RAJ).account_id is None
     assert contact(world, "ana@gmail.com").account_id is None
+
+
+def test_a_company_name_that_grows_when_normalised_fits_the_account_and_matches_it_again(world: World) -> None:
+    name = "Straße " * 42 + "GmbH"  # 298 characters, 336 once normalised
+    world.handle(identify(RAJ, 0, account=AccountHint(company_name=name)))
+    world.handle(identify("ana@gmail.com", 1, account=AccountHint(company_name=name.replace("GmbH", "AG"))))
+
+    raj, ana = contact(world, RAJ), contact(world, "ana@gmail.com")
+    assert raj.account_id is not None
+    assert (ana.account_id, ana.account_rule) == (raj.account_id, "company_name")
