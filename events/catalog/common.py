@@ -168,8 +168,9 @@ class ContactTraits(EventData):
     custom: CustomFields = Field(
         default_factory=dict,
         description=(
-            "Other fields of the sending system, by field name (at most 200). A field named like a text trait "
-            "(e.g. Mautic's title, the salutation) holds text or null: it is read where that trait is."
+            "Other fields of the sending system, by field name (at most 200), read by fit rules at "
+            "contact.custom.<name>: a field named like a trait (e.g. Mautic's title, the salutation) never "
+            "replaces that trait. A field named like a text trait holds text or null."
         ),
         json_schema_extra={"properties": {name: dict(_TEXT_OR_NULL) for name in TEXT_TRAITS}},
     )

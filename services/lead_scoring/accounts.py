@@ -103,7 +103,12 @@ def account_attributes(account: Account) -> dict[str, Any]:
 
 def _learn_traits(contact: Contact, traits: ContactTraits, now: datetime) -> None:
     learned = {key: value for key, value in traits.model_dump(exclude={"custom"}).items() if value is not None}
-    learned.update({key: value for key, value in traits.custom.items() if value is not None})
+    custom = {key: value for key, value in traits.custom.items() if value is not None}
+    if custom:
+        # Custom fields have a path of their own (contact.custom.<name>): Mautic's custom title is a salutation
+        # ("Ms") and must never replace the job title that fit rules read at contact.title.
+        known = contact.attributes.get("custom")
+        learned["custom"] = {**(known if isinstance(known, dict) else {}), **custom}
     if learned:
         contact.attributes = {**contact.attributes, **learned}
         contact.updated_at = now

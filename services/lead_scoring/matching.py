@@ -249,6 +249,18 @@ def _is_empty(value: object) -> bool:
     return isinstance(value, list | tuple | set | frozenset | dict) and not value
 
 
+def _merged(attributes: Sequence[Mapping[str, object]]) -> dict[str, object]:
+    """Per name, the first non-empty value; a group of values (custom fields) is merged the same way, per name."""
+    merged: dict[str, object] = {}
+    for name in sorted({name for values in attributes for name in values}):
+        present = [value for values in attributes if not _is_empty(value := values.get(name))]
+        if present and isinstance(present[0], Mapping):
+            merged[name] = _merged([value for value in present if isinstance(value, Mapping)])
+        elif present:
+            merged[name] = present[0]
+    return merged
+
+
 def plan_merge(contacts: Sequence[ContactRecord]) -> MergePlan:
     """Merge duplicates into the oldest; its non-empty values win, else the newest non-empty value of the others."""
     if not contacts:
@@ -258,13 +270,7 @@ def plan_merge(contacts: Sequence[ContactRecord]) -> MergePlan:
     by_age = sorted(contacts, key=lambda contact: (contact.created_at, contact.contact_id))
     survivor, others = by_age[0], by_age[1:]
     newest_first = sorted(others, key=lambda c: (c.updated_at, c.created_at, c.contact_id), reverse=True)
-    attributes: dict[str, object] = {}
-    for name in sorted({name for contact in contacts for name in contact.attributes}):
-        for contact in (survivor, *newest_first):
-            value = contact.attributes.get(name)
-            if not _is_empty(value):
-                attributes[name] = value
-                break
+    attributes = _merged([contact.attributes for contact in (survivor, *newest_first)])
     return MergePlan(
         survivor_id=survivor.contact_id,
         merged_ids=tuple(contact.contact_id for contact in others),

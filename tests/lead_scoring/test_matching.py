@@ -317,6 +317,17 @@ def test_oldest_contact_survives_and_keeps_its_values_and_gaps_take_the_newest_v
     assert plan.merged_attributes == {"title": "VP Ops", "phone": "+49 1", "city": "Munich"}
 
 
+def test_merged_custom_fields_keep_the_survivors_values_and_take_the_others_by_name():
+    oldest, newest = ids(2)
+    plan = plan_merge(
+        [
+            ContactRecord(oldest, T0, T0, {"custom": {"title": "Ms", "plan": ""}}),
+            ContactRecord(newest, T0 + timedelta(days=1), T0, {"custom": {"title": "Mr", "plan": "pro", "n": 2}}),
+        ]
+    )
+    assert plan.merged_attributes == {"custom": {"title": "Ms", "plan": "pro", "n": 2}}
+
+
 def test_merge_keeps_every_external_id_so_later_touches_still_find_the_survivor():
     a, b = ids(2)
     plan = plan_merge(

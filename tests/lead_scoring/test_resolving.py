@@ -11,9 +11,10 @@ import pytest
 from sqlalchemy import Engine, select
 
 from events.catalog import ContactIdentified
-from events.catalog.common import AccountHint, ExternalIds
+from events.catalog.common import AccountHint, ContactTraits, ExternalIds
 from events.registry import Event, new_event
-from services.lead_scoring.accounts import NAMESPACE
+from services.lead_scoring.accounts import NAMESPACE, contact_attributes
+from services.lead_scoring.conditions import lookup
 from services.lead_scoring.models import Contact, ContactExternalId
 from tests.lead_scoring.test_feedback import T0, World
 
@@ -95,3 +96,14 @@ def test_a_company_name_that_grows_when_normalised_fits_the_account_and_matches_
     raj, ana = contact(world, RAJ), contact(world, "ana@gmail.com")
     assert raj.account_id is not None
     assert (ana.account_id, ana.account_rule) == (raj.account_id, "company_name")
+
+
+def test_a_custom_field_named_like_a_trait_never_replaces_the_trait_and_is_read_under_custom(world: World) -> None:
+    world.handle(identify(DANA, 0, traits=ContactTraits(title="VP Operations", custom={"title": "Ms", "plan": "pro"})))
+    world.handle(identify(DANA, 1, traits=ContactTraits(custom={"title": "Mrs", "score": 3})))
+
+    attributes = contact_attributes(contact(world, DANA))
+    assert attributes["title"] == "VP Operations"
+    assert attributes["custom"] == {"title": "Mrs", "plan": "pro", "score": 3}
+    assert "plan" not in attributes
+    assert lookup("contact.custom.title", attributes, None) == "Mrs"
