@@ -16,11 +16,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
+from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import Engine
 
+from events.catalog.common import Email
 from events.catalog.touches import TOUCH_TYPES
+from events.emails import EMAIL_RULES
 from events.limits import EARLIEST, LATEST
 from events.registry import EventRejected, decode
+from services.lead_scoring.normalise import InvalidEmail, normalise_email
 from tests.lead_scoring.test_feedback import World
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -198,15 +202,33 @@ TIMES_IN_RANGE = st.datetimes(
 )
 BOUNDARY_TIMES = st.sampled_from([EARLIEST, LATEST, EARLIEST.replace(tzinfo=timezone(timedelta(hours=14)))])
 EVENT_TIMES = st.one_of(BOUNDARY_TIMES, TIMES_IN_RANGE).map(lambda moment: moment.isoformat())
+EMAIL_ADAPTER: TypeAdapter[str] = TypeAdapter(Email)
+
+
+def contract_accepts(email: str) -> bool:
+    """Whether the contracts' Email type accepts an address."""
+    try:
+        EMAIL_ADAPTER.validate_python(email)
+    except ValidationError:
+        return False
+    return True
+
+
+# Addresses as producers write them: dots, +tags, gmail dots, letters of any script, odd domains.
+WRITTEN_EMAILS = st.from_regex(r"\A[a-zA-Z0-9.+_é'-]{1,20}@[a-zA-Zü0-9.-]{1,20}\.[a-z]{2,5}\Z")
 # A few people, so that examples meet the same contacts and accounts again (matching, merging, roll-up).
-EMAILS = st.sampled_from(
-    [
-        "dana@acme-robotics.com",
-        "lee@acme-robotics.com",
-        "raj@gmail.com",
-        "x@" + "d" * 60 + ".example",
-        "é@xn--mnchen-3ya.de",
-    ]
+EMAILS = st.one_of(
+    st.sampled_from(
+        [
+            "dana@acme-robotics.com",
+            "lee@acme-robotics.com",
+            "raj@gmail.com",
+            "r.a.j+news@googlemail.com",
+            "x@" + "d" * 60 + ".example",
+            "é@xn--mnchen-3ya.de",
+        ]
+    ),
+    WRITTEN_EMAILS.filter(contract_accepts),
 )
 SCALARS = st.one_of(
     st.none(), st.booleans(), st.integers(-(2**63), 2**63 - 1), st.floats(allow_nan=False, allow_infinity=False)
@@ -332,6 +354,49 @@ def test_every_event_decode_accepts_is_handled_without_raising(world: World, bat
     for document in documents:
         assert schema_validator(document["type"]).is_valid(document), "the schema refuses what decode accepts"
     world.handle(*(decode(json.dumps(document).encode()) for document in documents))
+
+
+@pytest.mark.parametrize("email", ["a..b@acme.com", ".a@acme.com", "a.@acme.com", "+news@acme.com", "a@acme..com"])
+def test_an_email_lead_scoring_cannot_normalise_is_refused_by_decode_naming_the_field(email: str) -> None:
+    document = example(TOUCH)
+    document["data"]["contact"]["email"] = email
+    with pytest.raises(EventRejected) as rejected:
+        decode(json.dumps(document).encode())
+    assert rejected.value.field == "data.contact.email"
+    assert "not a valid" in str(rejected.value) or "+tag" in str(rejected.value)
+    with pytest.raises(InvalidEmail):
+        normalise_email(email)
+
+
+def email_schemas(node: Any) -> list[dict[str, Any]]:
+    """Every schema with a pattern under a property named email, anywhere in a JSON Schema."""
+    if isinstance(node, list):
+        return [found for item in node for found in email_schemas(item)]
+    if not isinstance(node, dict):
+        return []
+    found = [found for value in node.values() for found in email_schemas(value)]
+    email = node.get("properties", {}).get("email") if isinstance(node.get("properties"), dict) else None
+    branches = [email, *email.get("anyOf", [])] if email else []
+    return found + [branch for branch in branches if "pattern" in branch]
+
+
+@pytest.mark.parametrize("name", [TOUCH, IDENTIFIED])
+def test_the_json_schema_says_what_is_checked_beyond_the_email_pattern(name: str) -> None:
+    schema = json.loads((ROOT / "contracts" / "events" / f"{name}.schema.json").read_text())
+    emails = email_schemas(schema)
+    assert emails
+    for email in emails:
+        assert EMAIL_RULES in email["description"]
+
+
+@given(email=st.one_of(WRITTEN_EMAILS, st.from_regex(r"\A[^@\s\x00]+@[^@\s\x00]+\.[^@\s\x00]+\Z")))
+def test_the_contract_accepts_an_email_exactly_when_lead_scoring_can_normalise_it(email: str) -> None:
+    try:
+        normalise_email(email)
+        normalised = True
+    except InvalidEmail:
+        normalised = False
+    assert contract_accepts(email) == (normalised and len(email) <= 320)
 
 
 # --- Over HTTP, ingest refuses what the consumer would ----------------------------------------------------------
