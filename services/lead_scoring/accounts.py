@@ -120,7 +120,8 @@ def _match_account(
     company = (hint.company_name if hint else None) or (traits.company if traits else None)
     if company and not normalise_company_name(company):
         company = None  # "!!!" names no company: one account per such name would gather strangers
-    explicit = hint.crm_account_id if hint else None
+    # Stored as matched (trimmed), and a blank id is no id: else "" or " x " would be a second account's id too.
+    explicit = (hint.crm_account_id or "").strip() or None if hint else None
     hinted_domain = normalise_domain(hint.domain) if hint and hint.domain else None
     if contact.account_id is None or explicit:
         domain = (corporate_domain(contact.email) if contact.email else None) or hinted_domain

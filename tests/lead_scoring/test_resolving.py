@@ -107,3 +107,13 @@ def test_a_custom_field_named_like_a_trait_never_replaces_the_trait_and_is_read_
     assert attributes["custom"] == {"title": "Mrs", "plan": "pro", "score": 3}
     assert "plan" not in attributes
     assert lookup("contact.custom.title", attributes, None) == "Mrs"
+
+
+def test_a_blank_crm_account_id_is_no_id_and_a_padded_one_finds_its_account_again(world: World) -> None:
+    world.handle(identify(DANA, 0, account=AccountHint(crm_account_id="")))
+    world.handle(identify("jonas@nordlogistik.de", 1, account=AccountHint(crm_account_id="")))
+    world.handle(identify(RAJ, 2, account=AccountHint(crm_account_id=" 0015g ", company_name="Raj Consulting")))
+    world.handle(identify("ana@gmail.com", 3, account=AccountHint(crm_account_id="0015g")))
+
+    assert contact(world, DANA).account_id != contact(world, "jonas@nordlogistik.de").account_id
+    assert contact(world, "ana@gmail.com").account_id == contact(world, RAJ).account_id is not None
