@@ -16,12 +16,15 @@ from services.handoff.routing.model import (
     AccountOwner,
     Condition,
     PoolPointers,
+    Rep,
     RepLoad,
     RoutingConfigError,
     RoutingRule,
+    SalesOrg,
     Target,
 )
-from tests.handoff.builders import CLOSED_NOW, OPEN_NOW, lead, org, pool_rule, rep, rep_id
+from tests.calendars.builders import example
+from tests.handoff.builders import CLOSED_NOW, OPEN_NOW, PARIS, lead, org, pool_rule, rep, rep_id
 
 AWAY = (Absence(OPEN_NOW - timedelta(days=1), OPEN_NOW + timedelta(days=1)),)
 
@@ -174,6 +177,12 @@ def test_a_rule_naming_an_unknown_rep_or_team_is_refused_naming_the_rule_and_fie
         org(rep("ana"), rules=(pool_rule("apac", name="apac"),))
     with pytest.raises(RoutingConfigError, match="weight: must be > 0"):
         rep("ana", weight=0)
+    with pytest.raises(RoutingConfigError, match="calendar: unknown calendar 'tokyo'"):
+        org(Rep(rep_id("ana"), "emea", "tokyo"))
+    with pytest.raises(RoutingConfigError, match="absence: start must be timezone-aware"):
+        Absence(OPEN_NOW.replace(tzinfo=None), OPEN_NOW)
+    with pytest.raises(ValueError, match="now: must be timezone-aware"):
+        route(lead(), org(rep("ana")), {}, {}, OPEN_NOW.replace(tzinfo=None))
 
 
 REP_NAMES = ("ana", "ben", "chloe", "dev", "eve", "fay")
@@ -219,3 +228,16 @@ def test_the_winner_is_always_eligible_and_every_pool_rep_is_listed(states, hour
     assert decision.rep_id in eligible
     winner = next(c for c in decision.candidates if c.rep_id == decision.rep_id)
     assert winner.pointer == min(c.pointer or 0.0 for c in decision.candidates if c.skipped is None)
+
+
+def test_hours_are_read_on_each_reps_own_calendar():
+    """Tuesday 13 January 2026 19:00Z is 20:00 in Paris (closed) and 14:00 in New York (open)."""
+    new_york = Rep(rep_id("nick"), "emea", "new_york", max_open=1_000, max_new_per_day=1_000)
+    sales = SalesOrg(
+        reps=(rep("ana"), new_york),
+        rules=(pool_rule(hours=True),),
+        calendars={"paris": PARIS, "new_york": example("new_york_sales")},
+    )
+    decision = route(lead(), sales, {}, {}, CLOSED_NOW)
+    assert decision.rep_id == rep_id("nick")
+    assert skipped(decision) == {rep_id("ana"): "outside_hours", rep_id("nick"): None}

@@ -87,6 +87,8 @@ def route(
     now: datetime,
 ) -> RoutingDecision:
     """Route a lead: account owner, else the first matching rule (a rep, a pool, or the queue), else the queue."""
+    if now.utcoffset() is None:
+        raise ValueError(f"now: must be timezone-aware (got {now.isoformat()})")
     candidates: list[Candidate] = []
     owner = lead.account_owner
     if owner is not None:

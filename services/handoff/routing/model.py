@@ -71,6 +71,9 @@ class Absence:
     end: datetime
 
     def __post_init__(self) -> None:
+        for name, value in (("start", self.start), ("end", self.end)):
+            if value.utcoffset() is None:
+                raise RoutingConfigError(f"absence: {name} must be timezone-aware (got {value.isoformat()})")
         if self.end <= self.start:
             raise RoutingConfigError(
                 f"absence: end {self.end.isoformat()} must be after start {self.start.isoformat()}"
