@@ -23,7 +23,7 @@ from events.catalog.common import Email
 from events.catalog.touches import TOUCH_TYPES
 from events.emails import EMAIL_RULES
 from events.limits import EARLIEST, LATEST
-from events.registry import EventRejected, decode
+from events.registry import EventRejected, decode, encode
 from services.lead_scoring.normalise import InvalidEmail, normalise_email
 from tests.lead_scoring.test_feedback import World
 
@@ -97,8 +97,8 @@ NUL = [
 ]
 TIMES = [
     (TOUCH, put("time", "9999-12-31T23:59:59Z"), "time"),
-    (TOUCH, put("time", "1969-12-31T23:59:59Z"), "time"),
-    (TOUCH, put("time", "2200-01-01T00:00:00+01:00"), "time"),
+    (TOUCH, put("time", "1969-12-31T09:59:59Z"), "time"),
+    (TOUCH, put("time", "2200-01-02T00:00:00+01:00"), "time"),
     (TOUCH, put("data.occurred_at", "9999-01-01T00:00:00Z"), "data.occurred_at"),
     (TOUCH, put("data.occurred_at", "1969-07-20T20:17:00Z"), "data.occurred_at"),
 ]
@@ -423,3 +423,14 @@ def test_a_segment_batch_item_over_a_limit_is_rejected_naming_the_field_and_the_
     assert rejected[2]["field"] == "batch[2].data.properties.note"
     assert "NUL" in rejected[2]["message"]
     assert rejected[3]["field"] == "batch[3].time"
+
+
+@pytest.mark.parametrize("written", ["1970-01-01T00:00:00+14:00", "2199-12-31T23:59:59-12:00"])
+def test_a_time_at_the_edge_of_the_range_is_still_taken_once_written_again_in_utc(written: str) -> None:
+    document = example(TOUCH)
+    document["time"] = written
+    event = decode(json.dumps(document).encode())
+    again = json.loads(encode(event))
+    again["time"] = event.time.astimezone(UTC).isoformat()  # as lead_scoring writes it: the year is 1969 or 2200
+    assert again["time"][:4] in ("1969", "2200")
+    assert decode(json.dumps(again).encode()).time == event.time
