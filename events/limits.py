@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, AwareDatetime, Field, PlainValidator, WithJsonSchema
@@ -20,8 +20,11 @@ NO_NUL = "^[^\\u0000]*$"
 
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 LATEST = datetime(2199, 12, 31, 23, 59, 59, tzinfo=UTC)
-# A time is in range when it is written with a year from 1970 to 2199 (what the schema's pattern checks), the
-# instant being that, give or take its UTC offset: far from the year 9999 where date arithmetic overflows.
+# The schema's pattern asks for a time written with a year from 1970 to 2199, in any UTC offset. The model checks
+# the instant, with the widest offset (14 hours) as slack on each side: whatever the schema lets in, the model
+# takes, and a time the model took is still taken once lead_scoring writes it again in UTC (1970-01-01T00:00+14:00
+# is 1969-12-31T10:00Z). Either way, far from the year 9999 where date arithmetic overflows.
+_OFFSET_SLACK = timedelta(hours=14)
 INT32_MAX = 2**31 - 1
 INT64_MAX = 2**63 - 1
 
@@ -50,7 +53,7 @@ def _no_nul(value: str) -> str:
 
 
 def _in_time_range(value: datetime) -> datetime:
-    if not EARLIEST.year <= value.year <= LATEST.year:
+    if not EARLIEST - _OFFSET_SLACK <= value <= LATEST + _OFFSET_SLACK:
         raise ValueError(f"must be between {_iso(EARLIEST)} and {_iso(LATEST)} (got {value.isoformat()})")
     return value
 
@@ -94,7 +97,7 @@ Version = Annotated[int, Field(ge=1, le=INT32_MAX)]
 
 TIME_RANGE = (
     f"Between {_iso(EARLIEST)} and {_iso(LATEST)} (formatMinimum/formatMaximum): written with a year from "
-    f"{EARLIEST.year} to {LATEST.year}, in any UTC offset."
+    f"{EARLIEST.year} to {LATEST.year}, in any UTC offset (the instant may thus be up to 14 hours outside)."
 )
 
 EventTime = Annotated[

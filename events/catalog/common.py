@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, ConfigDict, Field, WithJsonSchema, model_validator
 
+from events.emails import EMAIL_RULES, valid_email
 from events.envelope import EventData
 from events.limits import (
     ATTRIBUTE,
@@ -35,8 +36,22 @@ Stage = Literal["raw", "engaged", "mql", "disqualified"]
 FitGrade = Literal["A", "B", "C", "D"]
 """The fit score mapped to a grade by the lead definition; A fits best."""
 
-Email = Annotated[str, Field(pattern=r"^[^@\s\u0000]+@[^@\s\u0000]+\.[^@\s\u0000]+$", max_length=320)]
-"""An email address as sent: at most 320 characters (contact.email), no space and no NUL character."""
+
+def _says_what_else_is_checked(schema: dict[str, Any]) -> None:
+    schema["description"] = f"{schema.get('description', '')} {EMAIL_RULES}".strip()
+
+
+Email = Annotated[
+    str,
+    # The pattern is a first filter a JSON Schema validator can apply; valid_email decides (see EMAIL_RULES).
+    Field(
+        pattern=r"^[^@\s\u0000]+@[^@\s\u0000]+\.[^@\s\u0000]+$",
+        max_length=320,
+        json_schema_extra=_says_what_else_is_checked,
+    ),
+    AfterValidator(valid_email),
+]
+"""An email address as sent, one leadflow can use (events.emails): no space and no NUL character."""
 
 Code = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
 """A snake_case code from an open list (touch types, reason codes, buying roles): new codes are additive."""
@@ -173,8 +188,9 @@ class ContactTraits(EventData):
     custom: CustomFields = Field(
         default_factory=dict,
         description=(
-            "Other fields of the sending system, by field name (at most 200). A field named like a text trait "
-            "(e.g. Mautic's title, the salutation) holds text or null: it is read where that trait is."
+            "Other fields of the sending system, by field name (at most 200), read by fit rules at "
+            "contact.custom.<name>: a field named like a trait (e.g. Mautic's title, the salutation) never "
+            "replaces that trait. A field named like a text trait holds text or null."
         ),
         json_schema_extra={"properties": {name: dict(_TEXT_OR_NULL) for name in TEXT_TRAITS}},
     )

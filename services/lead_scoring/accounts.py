@@ -17,6 +17,7 @@ from services.lead_scoring.matching import (
     match_account,
     match_contact,
     plan_merge,
+    unclaimed_ids,
 )
 from services.lead_scoring.models import Account, Contact, ContactExternalId, Lead, Touch
 from services.lead_scoring.normalise import (
@@ -65,7 +66,8 @@ def resolve_contact(
     if email and contact.email is None:
         contact.email = email
     known = repository.external_ids_of(session, [contact.id]).get(contact.id, set())
-    for system, value in sorted(pairs - known):
+    others = [candidate for candidate in candidates if candidate.contact_id not in match.duplicates]
+    for system, value in unclaimed_ids(pairs - known, contact.id, others):
         session.add(ContactExternalId(system=system, value=value, contact_id=contact.id))
     if traits is not None:
         _learn_traits(contact, traits, now)
@@ -101,7 +103,12 @@ def account_attributes(account: Account) -> dict[str, Any]:
 
 def _learn_traits(contact: Contact, traits: ContactTraits, now: datetime) -> None:
     learned = {key: value for key, value in traits.model_dump(exclude={"custom"}).items() if value is not None}
-    learned.update({key: value for key, value in traits.custom.items() if value is not None})
+    custom = {key: value for key, value in traits.custom.items() if value is not None}
+    if custom:
+        # Custom fields have a path of their own (contact.custom.<name>): Mautic's custom title is a salutation
+        # ("Ms") and must never replace the job title that fit rules read at contact.title.
+        known = contact.attributes.get("custom")
+        learned["custom"] = {**(known if isinstance(known, dict) else {}), **custom}
     if learned:
         contact.attributes = {**contact.attributes, **learned}
         contact.updated_at = now
@@ -111,7 +118,10 @@ def _match_account(
     session: Session, contact: Contact, traits: ContactTraits | None, hint: AccountHint | None, now: datetime
 ) -> None:
     company = (hint.company_name if hint else None) or (traits.company if traits else None)
-    explicit = hint.crm_account_id if hint else None
+    if company and not normalise_company_name(company):
+        company = None  # "!!!" names no company: one account per such name would gather strangers
+    # Stored as matched (trimmed), and a blank id is no id: else "" or " x " would be a second account's id too.
+    explicit = (hint.crm_account_id or "").strip() or None if hint else None
     hinted_domain = normalise_domain(hint.domain) if hint and hint.domain else None
     if contact.account_id is None or explicit:
         domain = (corporate_domain(contact.email) if contact.email else None) or hinted_domain
@@ -121,7 +131,7 @@ def _match_account(
             domains=_domain_and_parents(domain) if domain else [],
             names=[normalise_company_name(company)] if company else [],
         )
-        found = match_account(explicit, contact.email or (f"x@{domain}" if domain else None), company, candidates)
+        found = match_account(explicit, contact.email, company, candidates, hinted_domain=hinted_domain)
         if found.account_id is not None:
             contact.account_id, contact.account_rule = found.account_id, found.rule
         elif domain or company:

@@ -45,6 +45,7 @@ __all__ = [
     "normalise_domain",
     "normalise_email",
     "plan_merge",
+    "unclaimed_ids",
 ]
 
 ContactRule = Literal["email", "external_id", "none"]
@@ -154,6 +155,15 @@ def match_contact(identity: ContactIdentity, candidates: Iterable[ContactCandida
     return ContactMatch(contact_id=contact_id, rule=rule, matched_on=matched_on, duplicates=duplicates)
 
 
+def unclaimed_ids(
+    pairs: ExternalIdPairs, owner: uuid.UUID, candidates: Iterable[ContactCandidate]
+) -> list[tuple[str, str]]:
+    """The ids to link to `owner`: those no other contact holds (a shared browser's anonymous id stays with the
+    contact that had it first), in a stable order."""
+    claimed = {pair for candidate in candidates if candidate.contact_id != owner for pair in candidate.external_ids}
+    return sorted(pairs - claimed)
+
+
 @dataclass(frozen=True)
 class AccountCandidate:
     """A known account; `domains` normalised with `normalise_domain`, `name` as entered."""
@@ -185,8 +195,11 @@ def match_account(
     email: str | None,
     company_name: str | None,
     candidates: Iterable[AccountCandidate],
+    *,
+    hinted_domain: str | None = None,
 ) -> AccountMatch:
-    """Match by explicit id (leadflow or CRM), then corporate email domain, then normalised company name."""
+    """Match by explicit id (leadflow or CRM), then corporate email domain (else the domain the sender named,
+    normalised), then normalised company name."""
     pool = sorted(candidates, key=lambda candidate: (candidate.created_at, candidate.account_id))
     wanted_id = (explicit_account_id or "").strip()
     if wanted_id:
@@ -194,7 +207,7 @@ def match_account(
             if wanted_id in (str(candidate.account_id), candidate.crm_account_id):
                 return AccountMatch(candidate.account_id, "explicit_id", wanted_id)
     # A free-mail domain is never an account: such contacts wait for a company name.
-    domain = corporate_domain(email) if email else None
+    domain = (corporate_domain(email) if email else None) or hinted_domain
     for candidate_domain in _domain_and_parents(domain) if domain else []:
         for candidate in pool:
             if candidate_domain in candidate.domains:
@@ -236,6 +249,18 @@ def _is_empty(value: object) -> bool:
     return isinstance(value, list | tuple | set | frozenset | dict) and not value
 
 
+def _merged(attributes: Sequence[Mapping[str, object]]) -> dict[str, object]:
+    """Per name, the first non-empty value; a group of values (custom fields) is merged the same way, per name."""
+    merged: dict[str, object] = {}
+    for name in sorted({name for values in attributes for name in values}):
+        present = [value for values in attributes if not _is_empty(value := values.get(name))]
+        if present and isinstance(present[0], Mapping):
+            merged[name] = _merged([value for value in present if isinstance(value, Mapping)])
+        elif present:
+            merged[name] = present[0]
+    return merged
+
+
 def plan_merge(contacts: Sequence[ContactRecord]) -> MergePlan:
     """Merge duplicates into the oldest; its non-empty values win, else the newest non-empty value of the others."""
     if not contacts:
@@ -245,13 +270,7 @@ def plan_merge(contacts: Sequence[ContactRecord]) -> MergePlan:
     by_age = sorted(contacts, key=lambda contact: (contact.created_at, contact.contact_id))
     survivor, others = by_age[0], by_age[1:]
     newest_first = sorted(others, key=lambda c: (c.updated_at, c.created_at, c.contact_id), reverse=True)
-    attributes: dict[str, object] = {}
-    for name in sorted({name for contact in contacts for name in contact.attributes}):
-        for contact in (survivor, *newest_first):
-            value = contact.attributes.get(name)
-            if not _is_empty(value):
-                attributes[name] = value
-                break
+    attributes = _merged([contact.attributes for contact in (survivor, *newest_first)])
     return MergePlan(
         survivor_id=survivor.contact_id,
         merged_ids=tuple(contact.contact_id for contact in others),

@@ -6,6 +6,8 @@ import re
 import unicodedata
 from urllib.parse import urlsplit
 
+from events.emails import ascii_domain, email_parts
+
 FREE_MAIL_DOMAINS: frozenset[str] = frozenset(
     {
         # Google, Microsoft, Yahoo, Apple, AOL
@@ -33,9 +35,6 @@ FREE_MAIL_DOMAINS: frozenset[str] = frozenset(
 _FREE_MAIL_BRANDS = frozenset({"gmail", "googlemail", "yahoo", "hotmail", "outlook", "live", "gmx", "yandex", "aol"})
 
 _GMAIL_DOMAINS = frozenset({"gmail.com", "googlemail.com"})
-# Letters of any script are allowed: internationalised mailboxes (RFC 6531) exist.
-_LOCAL_PART = re.compile(r"^[\w!#$%&'*+/=?^`{|}~-]+(\.[\w!#$%&'*+/=?^`{|}~-]+)*$")
-_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 
 
 class InvalidEmail(ValueError):  # noqa: N818 - reads as what the value is, like ValueError
@@ -46,45 +45,21 @@ class InvalidEmail(ValueError):  # noqa: N818 - reads as what the value is, like
         self.reason = reason
 
 
-def _ascii_domain(domain: str) -> str:
-    """`domain` lowercased and IDNA-encoded, or ValueError naming why it is not a domain."""
-    domain = domain.strip().rstrip(".").lower()
-    try:
-        # Internationalised domains compare in their ASCII (punycode) form.
-        domain = domain.encode("idna").decode("ascii")
-    except UnicodeError:
-        raise ValueError(f"{domain!r} is not a valid domain name") from None
-    labels = domain.split(".")
-    if len(labels) < 2 or not all(_LABEL.match(label) for label in labels) or labels[-1].isdigit():
-        raise ValueError(f"{domain!r} is not a valid domain name")
-    return domain
-
-
 def normalise_email(raw: str) -> str:
     """The comparable form of an email: lowercase, trimmed, no +tag, no gmail dots; InvalidEmail if invalid."""
     if not isinstance(raw, str):
         raise InvalidEmail(raw, "not a string")
-    email = raw.strip().lower()
-    if email.count("@") != 1:
-        raise InvalidEmail(raw, "needs exactly one @")
-    local, domain = email.split("@")
     try:
-        domain = _ascii_domain(domain)
-    except ValueError:
-        raise InvalidEmail(raw, f"{domain!r} is not a valid domain") from None
-    if not _LOCAL_PART.match(local) or len(local) > 64:
-        raise InvalidEmail(raw, f"{local!r} is not a valid mailbox name")
+        # The contracts' own check: an address an event may carry is one this function normalises.
+        local, domain = email_parts(raw.strip())
+    except ValueError as error:
+        raise InvalidEmail(raw, str(error)) from None
     # Plus-addressing delivers jane+news@ to jane@: one person, one contact.
     local = local.split("+", 1)[0]
     if domain in _GMAIL_DOMAINS:
         # Gmail ignores dots and treats googlemail.com as gmail.com; other providers do not.
         local, domain = local.replace(".", ""), "gmail.com"
-    if not local:
-        raise InvalidEmail(raw, "the mailbox name is empty once the +tag is removed")
-    email = f"{local}@{domain}"
-    if len(email) > 254:
-        raise InvalidEmail(raw, "longer than 254 characters")
-    return email
+    return f"{local}@{domain}"
 
 
 def email_domain(email: str) -> str:
@@ -117,7 +92,7 @@ def normalise_domain(url_or_domain: str) -> str:
     host = host.rstrip(".")
     if host.startswith("www."):
         host = host[4:]
-    return _ascii_domain(host)
+    return ascii_domain(host)
 
 
 LEGAL_SUFFIXES: frozenset[str] = frozenset(
@@ -132,6 +107,9 @@ LEGAL_SUFFIXES: frozenset[str] = frozenset(
 )  # fmt: skip
 """Legal forms and corporate wrappers that do not tell two companies apart (compared after normalisation)."""
 
+NORMALISED_NAME_LENGTH = 300
+"""The longest normalised company name (account.normalised_name): normalising can lengthen a name (ß -> ss)."""
+
 _DROPPED_MARKS = re.compile(r"[.'`\u2019]")
 _NOT_WORD = re.compile(r"[\W_]+")
 
@@ -145,7 +123,8 @@ def _legal_suffix_length(tokens: list[str]) -> int:
 
 
 def normalise_company_name(name: str) -> str:
-    """The comparable form of a company name: no accents, case, punctuation or legal suffix ("Acme Robotics")."""
+    """The comparable form of a company name: no accents, case, punctuation or legal suffix ("Acme Robotics"),
+    at most NORMALISED_NAME_LENGTH characters."""
     decomposed = unicodedata.normalize("NFKD", name)
     text = "".join(char for char in decomposed if not unicodedata.combining(char)).casefold()
     # Dots and apostrophes join (S.A. -> sa, McDonald's -> mcdonalds); other punctuation separates words.
@@ -158,4 +137,5 @@ def normalise_company_name(name: str) -> str:
         # "Smith & Co" -> "smith and": the connective goes with the suffix it introduced.
         if len(tokens) > 1 and tokens[-1] == "and":
             tokens = tokens[:-1]
-    return " ".join(tokens)
+    # Cut, not refused: the same name always gives the same cut, so matching by equality stays deterministic.
+    return " ".join(tokens)[:NORMALISED_NAME_LENGTH].rstrip()

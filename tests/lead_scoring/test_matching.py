@@ -26,6 +26,7 @@ from services.lead_scoring.matching import (
     normalise_domain,
     normalise_email,
     plan_merge,
+    unclaimed_ids,
 )
 
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
@@ -209,6 +210,14 @@ def test_a_shared_browser_does_not_link_two_people_with_different_emails():
     assert match_contact(identity, candidates).rule == "none"
 
 
+def test_an_id_another_contact_holds_is_not_linked_to_a_second_contact():
+    colleague, dana = ids(2)
+    candidates = [ContactCandidate(colleague, T0, "tom@acme.com", frozenset({("segment_anonymous_id", "anon-1")}))]
+    wanted = frozenset({("segment_anonymous_id", "anon-1"), ("crm_contact_id", "c-2"), ("mautic_contact_id", "7")})
+    assert unclaimed_ids(wanted, dana, candidates) == [("crm_contact_id", "c-2"), ("mautic_contact_id", "7")]
+    assert unclaimed_ids(wanted, colleague, candidates) == sorted(wanted)
+
+
 def test_custom_system_ids_match_too():
     (known,) = ids(1)
     candidates = [ContactCandidate(known, T0, None, frozenset({("pardot", "123")}))]
@@ -229,6 +238,15 @@ def test_of_two_contacts_with_the_same_email_the_oldest_wins_and_the_other_is_a_
 def test_unknown_person_matches_no_contact():
     match = match_contact(ContactIdentity(email="new@acme.com"), [ContactCandidate(ids(1)[0], T0, "old@acme.com")])
     assert (match.contact_id, match.rule, match.duplicates) == (None, "none", ())
+
+
+def test_a_company_name_that_grows_when_normalised_is_cut_to_the_column_length():
+    long_name = "Straße " * 42 + "GmbH"  # 298 characters, 336 once ß is ss
+    normalised = normalise_company_name(long_name)
+    assert len(long_name) <= 300
+    assert len(normalised) == 300
+    assert normalised.startswith("strasse strasse")
+    assert normalise_company_name("ß" * 149 + "s xy") == "s" * 299  # no space left at the cut
 
 
 # --- account matching ---------------------------------------------------------------------------------------
@@ -269,6 +287,15 @@ def test_gmail_contact_stays_without_account_until_a_company_is_known():
     assert (match.account_id, match.rule, match.matched_on) == (ids(2)[1], "company_name", "nordlogistik")
 
 
+def test_a_free_mail_contact_is_matched_by_the_domain_the_sender_named():
+    acme = ids(1)[0]
+    match = match_account(None, "raj@gmail.com", None, accounts(), hinted_domain="acme-robotics.com")
+    assert (match.account_id, match.rule, match.matched_on) == (acme, "email_domain", "acme-robotics.com")
+    # The contact's own corporate domain comes before the domain the sender named.
+    match = match_account(None, "jonas@nordlogistik.de", None, accounts(), hinted_domain="acme-robotics.com")
+    assert match.account_id == ids(2)[1]
+
+
 def test_unknown_company_matches_no_account():
     assert match_account(None, "someone@unknown.example", "Unknown Corp", accounts()).rule == "none"
     assert match_account(None, None, None, accounts()).rule == "none"
@@ -288,6 +315,17 @@ def test_oldest_contact_survives_and_keeps_its_values_and_gaps_take_the_newest_v
     assert plan.survivor_id == oldest
     assert plan.merged_ids == (middle, newest)
     assert plan.merged_attributes == {"title": "VP Ops", "phone": "+49 1", "city": "Munich"}
+
+
+def test_merged_custom_fields_keep_the_survivors_values_and_take_the_others_by_name():
+    oldest, newest = ids(2)
+    plan = plan_merge(
+        [
+            ContactRecord(oldest, T0, T0, {"custom": {"title": "Ms", "plan": ""}}),
+            ContactRecord(newest, T0 + timedelta(days=1), T0, {"custom": {"title": "Mr", "plan": "pro", "n": 2}}),
+        ]
+    )
+    assert plan.merged_attributes == {"custom": {"title": "Ms", "plan": "pro", "n": 2}}
 
 
 def test_merge_keeps_every_external_id_so_later_touches_still_find_the_survivor():

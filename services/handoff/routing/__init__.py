@@ -1,0 +1,1 @@
+"""Routing: account owner, rules, weighted round robin under capacity, as pure decisions."""

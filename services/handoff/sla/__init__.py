@@ -1,0 +1,1 @@
+"""SLA arithmetic on business calendars: deadlines, warnings, time to accept."""
