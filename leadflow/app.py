@@ -110,7 +110,7 @@ def start_workers(
             )
             workers.start(f"consumer:{subscription.group}", loop.run, loop.heartbeat)
         for number, background in enumerate(service.loops):
-            workers.start(f"{service.name}:loop{number}", background)
+            workers.start(f"{service.name}:loop{number}", background.run, background.heartbeat)
     relay = context.log.relay() if run_relay else None
     if relay is not None:
         workers.start("relay", relay.run, relay.heartbeat)

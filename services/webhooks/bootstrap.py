@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import threading
 
-from kernel.service import Context, ServiceParts, Subscription
+from eventlog.health import Heartbeat
+from kernel.service import Context, Loop, ServiceParts, Subscription
 from services.webhooks.api import router
 from services.webhooks.dispatcher import Dispatcher
 from services.webhooks.handlers import OUTGOING_TOPICS, handlers
@@ -23,12 +24,16 @@ def dispatcher(context: Context) -> Dispatcher:
 def bootstrap(context: Context) -> ServiceParts:
     """The webhooks service's router, its consumer group over the outgoing topics, and the dispatcher."""
 
+    heartbeat = Heartbeat("webhooks:dispatcher")
+
     def dispatch(stop: threading.Event) -> None:
-        dispatcher(context).run(stop)  # built when run, so a process that only mounts the routes opens no pool
+        running = dispatcher(context)  # built when run, so a process that only mounts the routes opens no pool
+        running.heartbeat = heartbeat
+        running.run(stop)
 
     return ServiceParts(
         name="webhooks",
         routers=[router],
         subscriptions=[Subscription(group=GROUP, topics=OUTGOING_TOPICS, handlers=handlers())],
-        loops=[dispatch],
+        loops=[Loop(dispatch, heartbeat)],
     )
