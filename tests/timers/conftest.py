@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import Engine
 
-from tests.timers.support import Clock, prepare
+from tests.clock import Clock
+from tests.timers.support import prepare
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

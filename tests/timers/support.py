@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import BigInteger, Column, Engine, Integer, MetaData, String, Table, UniqueConstraint, insert, select
@@ -12,11 +11,10 @@ from sqlalchemy import BigInteger, Column, Engine, Integer, MetaData, String, Ta
 from database.engine import make_session_factory
 from database.types import UtcDateTime
 from eventlog.unit_of_work import UnitOfWork
+from tests.clock import T0
 from timers.models import TimerRecord
 from timers.scheduler import Clock as ClockType
 from timers.scheduler import Scheduler, Timer, TimerHandler
-
-T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 
 # The tests' handler writes here: one row per effect, in the order the effects happened. A second effect of one
 # timer at one due time would break the unique constraint: the database checks "exactly once" as well.
@@ -31,20 +29,6 @@ effect = Table(
     Column("fired_by", Integer),
     UniqueConstraint("timer_id", "due_at"),  # a timer moved or set again after firing fires again
 )
-
-
-@dataclass
-class Clock:
-    """A clock the test sets; the scheduler reads it instead of the wall clock."""
-
-    now: datetime = T0
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        """Move the clock forward."""
-        self.now += timedelta(**delta)
 
 
 def record_effect(timer: Timer, uow: UnitOfWork) -> None:

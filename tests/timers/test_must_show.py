@@ -15,7 +15,8 @@ import pytest
 from prometheus_client import REGISTRY
 from sqlalchemy import Engine, func, select
 
-from tests.timers.support import T0, Clock, effect, effects, prepare, scheduler, set_timers
+from tests.clock import T0, Clock
+from tests.timers.support import effect, effects, prepare, scheduler, set_timers
 from timers.models import TimerDeadLetter, TimerRecord
 
 ROOT = Path(__file__).resolve().parents[2]

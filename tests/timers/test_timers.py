@@ -17,7 +17,8 @@ from eventlog.models import OutboxRecord
 from events.catalog import TouchRecorded
 from events.catalog.common import ContactIdentity
 from events.registry import decode, new_event
-from tests.timers.support import T0, Clock, effects, record_effect, scheduler, set_timers, uow_for
+from tests.clock import T0, Clock
+from tests.timers.support import effects, record_effect, scheduler, set_timers, uow_for
 from timers.models import TimerDeadLetter, TimerRecord
 from timers.schedule import cancel, schedule
 from timers.scheduler import Timer

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import Engine
 
-from tests.webhooks.support import Clock
+from tests.clock import Clock
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

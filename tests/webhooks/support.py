@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -26,22 +26,7 @@ from services.webhooks import handlers
 from services.webhooks.dispatcher import Dispatcher
 from services.webhooks.models import WebhookDelivery
 from services.webhooks.sender import Sender
-
-T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
-
-
-@dataclass
-class Clock:
-    """A clock the test sets; the dispatcher reads it instead of the wall clock (read from several threads)."""
-
-    now: datetime = T0
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        """Move the clock forward."""
-        self.now += timedelta(**delta)
+from tests.clock import T0
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,8 @@ from sqlalchemy import Engine
 from events.envelope import utc_now
 from services.webhooks import handlers
 from services.webhooks.sender import Sender
+from tests.clock import Clock
 from tests.webhooks.support import (
-    Clock,
     Receiver,
     accepted,
     deliveries,

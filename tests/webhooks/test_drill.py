@@ -11,9 +11,8 @@ from sqlalchemy import Engine
 from services.webhooks.dispatcher import Dispatcher
 from services.webhooks.domain import Attempt, Outgoing
 from services.webhooks.sender import Sender
+from tests.clock import T0, Clock
 from tests.webhooks.support import (
-    T0,
-    Clock,
     Receiver,
     accepted,
     deliveries,
