@@ -80,6 +80,16 @@ def which_or_install(tool: str, package: str) -> str:
     return str(found)
 
 
+def ensure_kcat() -> None:
+    """Debian's kcat (librdkafka), another team's client the tests produce with; its absence fails only them."""
+    if shutil.which("kcat"):
+        return
+    try:
+        common.apt_install(LOGGER, "kcat")
+    except (SystemExit, subprocess.CalledProcessError) as error:
+        log(f"kcat could not be installed ({error}); tests/test_kcat_journey.py will fail saying so")
+
+
 # ---------------------------------------------------------------------------------------------------
 # Jars
 # ---------------------------------------------------------------------------------------------------
@@ -351,7 +361,7 @@ def start() -> None:
             return
         clean_state()
         java = which_or_install("java", "openjdk-17-jre-headless")
-        which_or_install("kcat", "kcat")  # another team's client (librdkafka): the tests produce with it too
+        ensure_kcat()
         jars = ensure_jars()
         major = int(jars["version"].split(".")[0])
         port, cport = common.free_ports(HOST, 2)
