@@ -140,6 +140,7 @@ def _lead_out(lead: Lead, contact: Contact, ranking: Ranking) -> LeadOut:
         buying_role=contact.buying_role,
         scored_at=lead.scored_at.isoformat(),
         mql_at=lead.mql_at.isoformat() if lead.mql_at else None,
+        mql_version=lead.mql_version,
     )
 
 

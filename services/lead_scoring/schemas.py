@@ -170,14 +170,6 @@ SCORE_BOUND = 1e9
 BoundedScore = Annotated[float, Field(ge=-SCORE_BOUND, le=SCORE_BOUND, allow_inf_nan=False)]
 
 
-class Qualification(BaseModel):
-    """When and under which version an MQL qualified: sales works it from then on, whatever later scores say."""
-
-    definition_version: int | None = Field(description="The version in force when it qualified, where known.")
-    at: datetime
-    reason: str | None
-
-
 class LeadOut(BaseModel):
     """A lead: its stage and scores under the definition in force, and the combined score it is ranked by."""
 
@@ -197,6 +189,7 @@ class LeadOut(BaseModel):
     buying_role: str | None
     scored_at: str
     mql_at: str | None
+    mql_version: int | None = Field(description="The definition version in force when it last qualified.")
 
 
 class LeadPage(BaseModel):

@@ -6,6 +6,7 @@ import uuid
 from typing import Any
 
 from services.lead_scoring.accounts import NAMESPACE
+from tests.lead_scoring.test_definition_api import example_document
 from tests.lead_scoring.test_journey_local import DEMO_REQUEST, IDENTIFY, publish, segment, wait_for
 
 DANA = uuid.uuid5(NAMESPACE, "contact:dana@acme-robotics.com")
@@ -219,3 +220,30 @@ def test_unknown_ids_are_404s_that_say_what_is_unknown_and_why(local_api) -> Non
     account = local_api.call("GET", f"/v1/accounts/{nobody}", "rep")
     assert account.status_code == 404
     assert account.json()["detail"] == f"account {nobody} is unknown"
+
+
+def test_an_mql_of_an_earlier_version_reads_as_an_mql_in_the_lead_and_its_explanation(local_api) -> None:
+    publish(local_api)
+    ingest(local_api, {"batch": [IDENTIFY, DEMO_REQUEST]})
+    dana = str(uuid.uuid5(NAMESPACE, "contact:dana.whitfield@acme-robotics.com"))
+    qualified = wait_for(
+        lambda: (r := local_api.call("GET", f"/v1/leads/{dana}", "rep").json()).get("stage") == "mql" and r
+    )
+    stricter = example_document()
+    stricter["hand_raisers"] = []
+    stricter["mql"]["min_engagement_score"] = 100
+    publish(local_api, stricter)
+
+    lead = wait_for(
+        lambda: (r := local_api.call("GET", f"/v1/leads/{dana}", "rep").json()).get("definition_version") == 2 and r
+    )
+    explanation = local_api.call("GET", f"/v1/leads/{dana}/explanation", "rep").json()
+
+    assert lead["stage"] == explanation["stage"] == "mql"
+    assert lead["reason"] == explanation["reason"] == "hand_raiser"
+    assert lead["mql_version"] == explanation["qualified"]["definition_version"] == 1
+    assert lead["mql_at"] == qualified["mql_at"] == explanation["qualified"]["at"]
+    assert explanation["explanation"].startswith(f"mql: qualified under version 1 at {qualified['mql_at']}")
+    assert "stays an MQL while sales works it" in explanation["explanation"]
+    assert explanation["definition"]["version"] == 2
+    assert explanation["scores_say"]["stage"] == "engaged"  # what version 2 alone would say, kept apart
