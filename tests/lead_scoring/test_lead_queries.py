@@ -3,9 +3,18 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from services.lead_scoring import repository
 from services.lead_scoring.accounts import NAMESPACE
+from services.lead_scoring.definition import Ranking
+from services.lead_scoring.models import Contact, Lead
 from tests.lead_scoring.test_definition_api import example_document
 from tests.lead_scoring.test_journey_local import DEMO_REQUEST, IDENTIFY, publish, segment, wait_for
 
@@ -247,3 +256,42 @@ def test_an_mql_of_an_earlier_version_reads_as_an_mql_in_the_lead_and_its_explan
     assert "stays an MQL while sales works it" in explanation["explanation"]
     assert explanation["definition"]["version"] == 2
     assert explanation["scores_say"]["stage"] == "engaged"  # what version 2 alone would say, kept apart
+
+
+@pytest.mark.parametrize("engine_fixture", ["sqlite_engine", "postgres_engine"])
+def test_keyset_pages_hold_across_ties_on_both_databases(engine_fixture: str, request: pytest.FixtureRequest) -> None:
+    engine: Engine = request.getfixturevalue(engine_fixture)
+    at = datetime(2026, 11, 2, 9, tzinfo=UTC)
+    with Session(engine) as session:
+        for n in range(11):  # scores and times with many ties: only the lead id tells them apart
+            contact_id = uuid.uuid4()
+            session.add(Contact(id=contact_id, email=f"p{n}@x.com", account_rule="none", created_at=at, updated_at=at))
+            session.flush()
+            fit, engagement, scored_at = float(n % 3) * 10, float(n % 2) * 5, at + timedelta(minutes=n % 4)
+            session.add(lead_row(contact_id, fit, engagement, scored_at))
+        session.commit()
+        for sort in ("score", "updated"):
+            query = repository.LeadQuery(ranking=Ranking(fit_weight=0.5, engagement_weight=2), sort=sort, limit=100)
+            whole = [lead.contact_id for lead, _, _ in repository.find_leads(session, query)]
+            paged: list[uuid.UUID] = []
+            after = None
+            while page := repository.find_leads(session, replace(query, limit=3, after=after)):
+                paged += [lead.contact_id for lead, _, _ in page]
+                after = (page[-1][2], page[-1][0].contact_id)
+            assert paged == whole
+            assert len(set(paged)) == 11
+
+
+def lead_row(contact_id: uuid.UUID, fit: float, engagement: float, scored_at: datetime) -> Lead:
+    """A stored lead with these scores."""
+    return Lead(
+        contact_id=contact_id,
+        stage="raw",
+        fit_score=fit,
+        fit_grade="C",
+        engagement_score=engagement,
+        account_score=0.0,
+        definition_version=1,
+        explanation={},
+        scored_at=scored_at,
+    )
