@@ -285,3 +285,10 @@ def find_leads(session: Session, query: LeadQuery) -> list[tuple[Lead, Contact, 
 def account_by_id(session: Session, account_id: uuid.UUID) -> Account | None:
     """An account, or None."""
     return session.get(Account, account_id)
+
+
+def existing_contact_ids(session: Session, contact_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+    """Which of these contact ids are taken (erased contacts included)."""
+    if not contact_ids:
+        return set()
+    return set(rows(session, select(Contact.id).where(among(session, Contact.id, contact_ids))).scalars())

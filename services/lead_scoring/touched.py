@@ -18,7 +18,7 @@ from events.catalog.common import ContactIdentity
 from events.catalog.touches import ContactErased, ContactIdentified, TouchRecorded
 from events.registry import Event
 from services.lead_scoring import repository
-from services.lead_scoring.accounts import new_contact_id
+from services.lead_scoring.accounts import NAMESPACE, new_contact_id
 from services.lead_scoring.matching import ContactCandidate, external_id_pairs, match_contact
 from services.lead_scoring.normalise import normalise_email
 from services.lead_scoring.schemas import TouchedOut
@@ -27,37 +27,60 @@ NO_EMAIL = "no email and no external id leadflow knows yet: the contact gets its
 
 
 def touched_contacts(session: Session, items: Sequence[Sequence[Event[Any]]], now: datetime) -> list[TouchedOut]:
-    """Per accepted item (its events), the contact and lead it touches; items earlier in the request count."""
-    created: list[ContactCandidate] = []  # contacts this request will create, for the items after it
+    """Per accepted item (its events), the contact and lead it touches; items earlier in the request count.
+
+    Three queries whatever the number of items: the known contacts, and which derived ids are taken already.
+    """
+    identities = [next((found for event in events if (found := _identity(event.data))), None) for events in items]
+    normalised = {
+        identity.email: normalise_email(identity.email) for identity in identities if identity and identity.email
+    }
+    emails = set(normalised.values())
+    pairs = {pair for identity in identities if identity for pair in external_id_pairs(identity.external_ids)}
+    pool = _Pool(repository.contact_candidates(session, emails, pairs), normalised)
+    derived = {email: uuid.uuid5(NAMESPACE, f"contact:{email}") for email in emails}
+    taken = repository.existing_contact_ids(session, list(derived.values()))  # by contacts erased since
     answers = []
-    for events in items:
-        identity = next((found for event in events if (found := _identity(event.data))), None)
-        contact_id = _contact_id(session, identity, created, now) if identity else None
+    for identity in identities:
+        contact_id = None
+        if identity is not None:
+            match = match_contact(identity, pool.near(identity))
+            email = normalised[identity.email] if identity.email else None
+            contact_id = match.contact_id
+            if contact_id is None and email is not None:
+                contact_id = derived[email] if derived[email] not in taken else new_contact_id(session, email)
+                pool.add(ContactCandidate(contact_id, now, email, external_id_pairs(identity.external_ids)))
         answers.append(TouchedOut(contact_id=contact_id, lead_id=contact_id, why_none=None if contact_id else NO_EMAIL))
     return answers
+
+
+class _Pool:
+    """Candidate contacts by email and by external id, so each item is matched against its own few."""
+
+    def __init__(self, candidates: Sequence[ContactCandidate], normalised: dict[str, str]) -> None:
+        self._normalised = normalised
+        self._by_key: dict[object, list[ContactCandidate]] = {}
+        for candidate in candidates:
+            self.add(candidate)
+
+    def add(self, candidate: ContactCandidate) -> None:
+        """Know one more candidate (a contact this request creates)."""
+        for key in [candidate.email, *candidate.external_ids]:
+            if key is not None:
+                self._by_key.setdefault(key, []).append(candidate)
+
+    def near(self, identity: ContactIdentity) -> list[ContactCandidate]:
+        """The candidates sharing the identity's email or one of its external ids."""
+        email = self._normalised[identity.email] if identity.email else None
+        keys = [email, *external_id_pairs(identity.external_ids)]
+        found = {id(c): c for key in keys if key is not None for c in self._by_key.get(key, [])}
+        return list(found.values())
 
 
 def _identity(data: Any) -> ContactIdentity | None:
     if isinstance(data, TouchRecorded):
         return data.contact
-    if isinstance(data, ContactIdentified):
-        return ContactIdentity(email=data.email, external_ids=data.external_ids)
-    if isinstance(data, ContactErased) and data.email:
-        return ContactIdentity(email=data.email, external_ids=data.external_ids)
+    # The event validated these fields already: the identity is built without validating them again.
+    if isinstance(data, ContactIdentified) or (isinstance(data, ContactErased) and data.email):
+        return ContactIdentity.model_construct(email=data.email, external_ids=data.external_ids)
     return None
-
-
-def _contact_id(
-    session: Session, identity: ContactIdentity, created: list[ContactCandidate], now: datetime
-) -> uuid.UUID | None:
-    email = normalise_email(identity.email) if identity.email else None
-    pairs = external_id_pairs(identity.external_ids)
-    known = repository.contact_candidates(session, [email] if email else [], pairs)
-    match = match_contact(identity, [*known, *created])
-    if match.contact_id is not None:
-        return match.contact_id
-    if email is None:
-        return None
-    contact_id = new_contact_id(session, email)
-    created.append(ContactCandidate(contact_id, now, email, pairs))
-    return contact_id
