@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -295,3 +296,33 @@ def lead_row(contact_id: uuid.UUID, fit: float, engagement: float, scored_at: da
         explanation={},
         scored_at=scored_at,
     )
+
+
+def test_a_person_who_comes_back_after_erasure_is_named_by_the_new_contact_id(local_api) -> None:
+    publish(local_api)
+    email = "dana@acme-robotics.com"
+    first = ingest(local_api, identify("u-dana", email, "VP Operations", "Acme Robotics", 850, "manufacturing"))
+    assert first["accepted"][0]["contact_id"] == str(DANA)
+    wait_for(lambda: leads(local_api, email=email).json()["items"])
+    erasure = {
+        "specversion": "1.0",
+        "id": str(uuid.uuid4()),
+        "source": "urn:test",
+        "type": "leadflow.contact.erased.v1",
+        "time": "2026-11-03T09:00:00Z",
+        "data": {"email": email, "requested_at": "2026-11-03T08:00:00Z", "source_system": "crm"},
+    }
+    response = local_api.client.post(
+        "/v1/touches",
+        content=json.dumps(erasure),
+        headers={**local_api.as_("marketing_automation"), "content-type": "application/cloudevents+json"},
+    )
+    assert response.status_code == 202, response.text
+    wait_for(lambda: not leads(local_api, email=email).json()["items"])
+
+    again = ingest(local_api, identify("u-dana2", email, "VP Operations", "Acme Robotics", 850, "manufacturing"))
+
+    comeback = uuid.uuid5(NAMESPACE, f"contact:{email}#1")  # the erased contact keeps its id: the next one is new
+    assert again["accepted"][0]["contact_id"] == str(comeback)
+    found = wait_for(lambda: leads(local_api, email=email).json()["items"])
+    assert [lead["lead_id"] for lead in found] == [str(comeback)]
