@@ -14,7 +14,7 @@ NAMING_CONVENTION = {
 
 # Each owner of tables has a schema on PostgreSQL. SQLite has no schemas: there all tables share one file,
 # so table names are unique across owners (checked by a test) and the schema names are translated away.
-SCHEMAS = ("eventlog", "timers", "lead_scoring", "nurture", "handoff")
+SCHEMAS = ("eventlog", "timers", "lead_scoring", "nurture", "handoff", "webhooks")
 
 
 def schema_metadata(schema: str) -> MetaData:

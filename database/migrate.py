@@ -22,6 +22,7 @@ METADATA = {
     "lead_scoring": "services.lead_scoring.models",
     "nurture": "services.nurture.models",
     "handoff": "services.handoff.models",
+    "webhooks": "services.webhooks.models",
 }
 
 

@@ -10,6 +10,7 @@ from fastapi import APIRouter
 from sqlalchemy import Engine
 
 from eventlog.backends import EventLog
+from eventlog.health import Heartbeat
 from eventlog.processor import Handler, Handlers
 from kernel.settings import Settings
 from timers.scheduler import TimerHandler
@@ -25,13 +26,21 @@ class Subscription:
 
 
 @dataclass(frozen=True)
+class Loop:
+    """A background loop of a service: `run(stop)`, and its heartbeat if it has one (readiness reads it)."""
+
+    run: Callable[[threading.Event], None]
+    heartbeat: Heartbeat | None = None
+
+
+@dataclass(frozen=True)
 class ServiceParts:
     """A service, wired: what the runtime mounts and runs."""
 
     name: str
     routers: Sequence[APIRouter] = field(default_factory=tuple)
     subscriptions: Sequence[Subscription] = field(default_factory=tuple)
-    loops: Sequence[Callable[[threading.Event], None]] = field(default_factory=tuple)
+    loops: Sequence[Loop] = field(default_factory=tuple)
     timer_handlers: Mapping[tuple[str, str], TimerHandler] = field(default_factory=dict)
 
 

@@ -33,6 +33,7 @@ SERVICES = {
     "lead-scoring": "services.lead_scoring.bootstrap",
     "nurture": "services.nurture.bootstrap",
     "handoff": "services.handoff.bootstrap",
+    "webhooks": "services.webhooks.bootstrap",
 }
 
 
@@ -109,7 +110,7 @@ def start_workers(
             )
             workers.start(f"consumer:{subscription.group}", loop.run, loop.heartbeat)
         for number, background in enumerate(service.loops):
-            workers.start(f"{service.name}:loop{number}", background)
+            workers.start(f"{service.name}:loop{number}", background.run, background.heartbeat)
     relay = context.log.relay() if run_relay else None
     if relay is not None:
         workers.start("relay", relay.run, relay.heartbeat)

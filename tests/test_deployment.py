@@ -26,6 +26,8 @@ def test_docker_compose_parses_and_runs_every_service_and_the_relay() -> None:
         assert commands[name] == ["leadflow", "run", name]
     assert commands["relay"] == ["leadflow", "relay"]
     assert commands["scheduler"] == ["leadflow", "run", "scheduler"]
+    assert commands["webhooks"] == ["leadflow", "run", "webhooks"]
+    assert services["webhooks"]["environment"]["LEADFLOW_ENVIRONMENT"] == "production"  # URLs checked against SSRF
     assert services["kafka"]["environment"]["KAFKA_PROCESS_ROLES"] == "broker,controller"
 
 

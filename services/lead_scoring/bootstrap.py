@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from events.topics import FEEDBACK, TOUCHES
-from kernel.service import Context, ServiceParts, Subscription
+from kernel.service import Context, Loop, ServiceParts, Subscription
 from services.lead_scoring.api import router as leads_router
 from services.lead_scoring.api_definitions import router as definitions_router
 from services.lead_scoring.api_simulation import router as simulation_router
@@ -17,5 +17,5 @@ def bootstrap(context: Context) -> ServiceParts:
         name="lead_scoring",
         routers=[leads_router, definitions_router, simulation_router],
         subscriptions=[Subscription(group="lead_scoring", topics=[TOUCHES, FEEDBACK], handlers=handlers())],
-        loops=[Rescorer(context.log).run],
+        loops=[Loop(Rescorer(context.log).run)],
     )
