@@ -51,7 +51,7 @@ def resolve_contact(
     if contact is None:
         seed = email or min(f"{system}:{value}" for system, value in pairs)
         contact = Contact(
-            id=_new_contact_id(session, seed),
+            id=new_contact_id(session, seed),
             email=email,
             account_rule="none",
             attributes={},
@@ -75,7 +75,7 @@ def resolve_contact(
     return contact
 
 
-def _new_contact_id(session: Session, seed: str) -> uuid.UUID:
+def new_contact_id(session: Session, seed: str) -> uuid.UUID:
     """The id of a new contact, derived from what identifies it. The id may be taken by an erased contact: a
     person who comes back after asking to be forgotten is a new contact, with the next id of that seed."""
     candidate, generation = uuid.uuid5(NAMESPACE, f"contact:{seed}"), 0

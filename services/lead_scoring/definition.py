@@ -177,6 +177,17 @@ class MqlCriteria(DefinitionPart):
     committee_required: bool = False
 
 
+class Ranking(DefinitionPart):
+    """How fit and engagement combine into the one number leads are ranked by."""
+
+    fit_weight: float = Field(default=1, ge=0, le=1000, description="Multiplies the fit score.")
+    engagement_weight: float = Field(default=1, ge=0, le=1000, description="Multiplies the engagement score.")
+
+    def score(self, fit_score: float, engagement_score: float) -> float:
+        """The combined score: fit and engagement, each times its weight."""
+        return round(self.fit_weight * fit_score + self.engagement_weight * engagement_score, 2) + 0.0
+
+
 class LeadDefinition(DefinitionPart):
     """The jointly agreed lead definition."""
 
@@ -190,6 +201,7 @@ class LeadDefinition(DefinitionPart):
     disqualifiers: list[Disqualifier] = Field(default_factory=list)
     hand_raisers: list[HandRaiser] = Field(default_factory=list)
     mql: MqlCriteria
+    ranking: Ranking = Field(default_factory=Ranking, description="The combined score; fit + engagement if absent.")
     rejection_reasons: list[RejectionReason] = Field(min_length=1)
     sla: Sla
     recycle: dict[Code, RecyclePolicy]

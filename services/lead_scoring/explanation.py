@@ -7,20 +7,29 @@ from typing import Any
 
 from services.lead_scoring.definition import LeadDefinition
 from services.lead_scoring.engagement import EngagementHit
+from services.lead_scoring.lifecycle import LeadState
 from services.lead_scoring.scoring import AccountScore, ContactScore, StageDecision
 
 
 def explain(
-    definition: LeadDefinition, score: ContactScore, account: AccountScore, decision: StageDecision
+    definition: LeadDefinition,
+    score: ContactScore,
+    account: AccountScore,
+    decision: StageDecision,
+    lead: LeadState | None = None,
 ) -> dict[str, Any]:
-    """Every rule that fired with its points, the decay applied, the caps hit, and the definition version."""
+    """Every rule that fired with its points, the decay applied, the caps hit, and the definition version.
+
+    The stage is the `lead`'s (when given), which is what the lead reads: an MQL stays an MQL while sales works it,
+    whatever later scores say, and a lead sales disqualified stays so. The verdict of these scores alone is kept
+    under `scores_say` when it differs.
+    """
     labels = _labels(definition)
+    stage = _stage(decision, lead)
     return {
         "definition": {"name": definition.name, "version": score.definition_version},
         "scored_at": score.scored_at.isoformat(),
-        "stage": decision.stage,
-        "reason": decision.reason,
-        "explanation": decision.explanation,
+        **stage,
         "unmet_criteria": list(decision.unmet_criteria),
         "fit": {
             "score": score.fit.score,
@@ -72,6 +81,32 @@ def explain(
             for hit in score.hand_raisers
         ],
     }
+
+
+def _stage(decision: StageDecision, lead: LeadState | None) -> dict[str, Any]:
+    own = {"stage": decision.stage, "reason": decision.reason, "explanation": decision.explanation}
+    qualified = None
+    if lead is not None and lead.mql_at is not None:
+        qualified = {"definition_version": lead.mql_version, "at": lead.mql_at.isoformat()}
+    if lead is None or (lead.stage, lead.reason) == (decision.stage, decision.reason):
+        return {**own, "qualified": qualified} if lead is not None and lead.stage == "mql" else own
+    if lead.stage == "mql":
+        under = f"version {lead.mql_version}" if lead.mql_version is not None else "an earlier version"
+        words = f"mql: qualified under {under} at {lead.mql_at.isoformat() if lead.mql_at else 'an unknown time'}"
+        words += (
+            f" ({lead.reason}); an MQL stays an MQL while sales works it. These scores alone: {decision.explanation}"
+        )
+    elif lead.stage == "disqualified":
+        words = f"disqualified ({lead.reason}): a person decided, whatever the scores say. These scores alone: "
+        words += decision.explanation
+    elif lead.reason == "qualification_on_hold":
+        wait = f"sales' recycle wait runs until {lead.recycled_until.isoformat()}" if lead.recycled_until else ""
+        words = f"{lead.stage}: the scores qualify, but the lead may not qualify yet ({wait or 'no email to reach'})."
+        words += f" These scores alone: {decision.explanation}"
+    else:
+        words = f"{lead.stage} ({lead.reason}): {decision.explanation}"
+    answer = {"stage": lead.stage, "reason": lead.reason, "explanation": words, "scores_say": own}
+    return {**answer, "qualified": qualified} if lead.stage == "mql" else answer
 
 
 def _labels(definition: LeadDefinition) -> dict[str, str]:

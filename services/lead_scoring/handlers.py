@@ -220,7 +220,7 @@ class ScoringBatch:
                 verdict = detailed[member.id]
             scope.leads[member.id] = transition.state
             stored.add(member.id)
-            explanation = explain(definition, verdict.score, verdict.account, verdict.decision)
+            explanation = explain(definition, verdict.score, verdict.account, verdict.decision, transition.state)
             self.writes.scored(member.id, member.account_id, transition.state, explanation, now)
             emit = _emitter(self.uow, member, scope.account, now)
             emit(emission.lead_scored(definition, member, scope.account, transition, verdict, trigger))

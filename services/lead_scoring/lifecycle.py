@@ -58,6 +58,7 @@ class LeadState:
     cycle_started_at: datetime | None = None
     recycled_until: datetime | None = None
     mql_at: datetime | None = None
+    mql_version: int | None = None
 
 
 @dataclass(frozen=True)
@@ -141,6 +142,7 @@ def next_state(previous: LeadState | None, verdict: Verdict, *, has_email: bool,
     qualified = False
     cycle = previous.qualification_cycle if previous else 0
     mql_at = previous.mql_at if previous else None
+    mql_version = previous.mql_version if previous else None
     if previous and previous.stage == "disqualified" and previous.reason in STICKY_REASONS:
         stage, reason = "disqualified", previous.reason
     elif decided == "disqualified":
@@ -150,7 +152,7 @@ def next_state(previous: LeadState | None, verdict: Verdict, *, has_email: bool,
     elif decided == "mql" and not _may_qualify(previous, has_email=has_email, now=now):
         stage, reason = "engaged", "qualification_on_hold"
     elif decided == "mql":
-        qualified, cycle, mql_at = True, cycle + 1, now
+        qualified, cycle, mql_at, mql_version = True, cycle + 1, now, score.definition_version
     state = LeadState(
         stage=stage,
         reason=reason,
@@ -163,6 +165,7 @@ def next_state(previous: LeadState | None, verdict: Verdict, *, has_email: bool,
         cycle_started_at=previous.cycle_started_at if previous else None,
         recycled_until=previous.recycled_until if previous else None,
         mql_at=mql_at,
+        mql_version=mql_version,
     )
     previous_stage = previous.stage if previous else None
     return Transition(

@@ -105,6 +105,9 @@ class Lead(Base):
     explanation: Mapped[dict[str, Any]] = mapped_column(default=dict, deferred=True)
     scored_at: Mapped[datetime]
     mql_at: Mapped[datetime | None]
+    mql_version: Mapped[int | None] = mapped_column(
+        comment="The definition version in force when the lead last qualified."
+    )
     cycle_started_at: Mapped[datetime | None] = mapped_column(comment="Hand-raises before it belong to a past cycle.")
     recycled_until: Mapped[datetime | None] = mapped_column(comment="Sales' recycle policy: no requalifying before.")
 

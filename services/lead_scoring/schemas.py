@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import base64
+import json
+import math
 import uuid
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, Field
 
@@ -158,3 +161,117 @@ def definition_out(
         document=row.document if document else None,
         history=[AuditOut.of(entry) for entry in history or []],
     )
+
+
+Stage = Literal["raw", "engaged", "mql", "disqualified"]
+FitGrade = Literal["A", "B", "C", "D"]
+SCORE_BOUND = 1e9
+"""No score comes near this: a filter beyond it is a mistake, refused before it reaches a query."""
+BoundedScore = Annotated[float, Field(ge=-SCORE_BOUND, le=SCORE_BOUND, allow_inf_nan=False)]
+
+
+class LeadOut(BaseModel):
+    """A lead: its stage and scores under the definition in force, and the combined score it is ranked by."""
+
+    lead_id: uuid.UUID
+    contact_id: uuid.UUID
+    account_id: uuid.UUID | None
+    email: str | None
+    stage: str
+    reason: str | None
+    fit_score: float
+    fit_grade: str
+    engagement_score: float
+    combined_score: float = Field(description="The definition's `ranking`: fit and engagement, each times its weight.")
+    account_score: float
+    definition_version: int
+    qualification_cycle: int
+    buying_role: str | None
+    scored_at: str
+    mql_at: str | None
+    mql_version: int | None = Field(description="The definition version in force when it last qualified.")
+
+
+class LeadPage(BaseModel):
+    """A page of leads; `next` is the cursor of the following page, absent on the last one."""
+
+    items: list[LeadOut]
+    next: str | None = Field(description="Pass as `cursor` (with the same sort) for the next page.")
+
+
+class TouchedOut(BaseModel):
+    """Who an accepted ingest item touched: the lead id is the contact id."""
+
+    contact_id: uuid.UUID | None
+    lead_id: uuid.UUID | None
+    why_none: str | None = Field(default=None, description="Why no id is known yet, when there is none.")
+
+
+class AccountContactOut(BaseModel):
+    """A contact of an account, with its lead's stage and scores (none before a definition is published)."""
+
+    id: uuid.UUID
+    email: str | None
+    buying_role: str | None
+    stage: str | None
+    fit_score: float | None
+    fit_grade: str | None
+    engagement_score: float | None
+    combined_score: float | None
+
+
+class CommitteeOut(BaseModel):
+    """The buying committee under the definition in force: roles engaged contacts hold, and roles still missing."""
+
+    roles_present: list[str]
+    roles_missing: list[str]
+    engaged_contacts: list[uuid.UUID]
+    min_engaged_contacts: int
+    met: bool
+
+
+class AccountOut(BaseModel):
+    """An account with its contacts, its roll-up score and its buying committee."""
+
+    id: uuid.UUID
+    name: str | None
+    domain: str | None
+    external_id: str | None
+    attributes: dict[str, Any]
+    roll_up_score: float | None = Field(description="How the definition in force rolls contacts up; none before one.")
+    definition_version: int | None
+    committee: CommitteeOut | None
+    contacts: list[AccountContactOut]
+
+
+def encode_cursor(sort: str, key: float | datetime, lead_id: uuid.UUID) -> str:
+    """An opaque cursor: the sort, the sort key and the id of the last lead of a page."""
+    value = key.isoformat() if isinstance(key, datetime) else repr(float(key))
+    raw = json.dumps({"sort": sort, "key": value, "id": str(lead_id)}, separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, sort: str) -> tuple[float | datetime, uuid.UUID]:
+    """The sort key and lead id a cursor holds; ValueError saying why it is not one this list gave for `sort`."""
+    unknown = "is not a cursor this list gave (pass `next` from the previous page as it is)"
+    try:
+        data = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        given, value, lead_id = data["sort"], data["key"], uuid.UUID(data["id"])
+    except (ValueError, TypeError, KeyError, UnicodeDecodeError) as error:
+        raise ValueError(unknown) from error
+    if given != sort:
+        raise ValueError(f"was given for sort={given}, not sort={sort}")
+    try:
+        key: float | datetime = _cursor_time(value) if sort == "updated" else float(value)
+    except (ValueError, TypeError, OverflowError) as error:
+        raise ValueError(unknown) from error
+    if isinstance(key, float) and not math.isfinite(key):
+        raise ValueError(unknown)
+    return key, lead_id
+
+
+def _cursor_time(value: str) -> datetime:
+    parsed = datetime.fromisoformat(value)
+    if parsed.tzinfo is None:
+        raise ValueError("a cursor's time is timezone-aware")
+    return _sane_time(parsed)
