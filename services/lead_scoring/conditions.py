@@ -18,7 +18,7 @@ Test = Callable[[Attributes, "Attributes | None"], "tuple[str, ...] | None"]
 Getter = Callable[[Attributes, "Attributes | None"], object]
 
 FIELD_PATTERN = r"^(contact|account)(\.[A-Za-z_][A-Za-z0-9_]*)+$"
-OPERATORS = ("eq", "in", "range", "regex", "exists")
+OPERATORS = ("eq", "neq", "in", "range", "regex", "exists")
 
 
 def _only_scalar(value: object) -> object:
@@ -57,12 +57,20 @@ class Range(DefinitionPart):
 
 
 class Condition(DefinitionPart):
-    """Either a group (`all` / `any` of conditions) or a test: `field` with exactly one operator."""
+    """Either a group (`all` / `any` of conditions, or `not` one) or a test: `field` with exactly one operator."""
 
     all: list[Condition] | None = Field(default=None, min_length=1, description="True if every condition is.")
     any: list[Condition] | None = Field(default=None, min_length=1, description="True if one condition is.")
+    not_: Condition | None = Field(
+        default=None, alias="not", description="True if the condition is false (a missing value included)."
+    )
     field: FieldPath | None = None
     eq: StrictScalar | None = Field(default=None, description="Equal (text ignores case).")
+    neq: StrictScalar | None = Field(
+        default=None,
+        description="Has a value, and it is not equal (text ignores case); a missing value does not match: "
+        "use `not` with `eq` for 'missing or different'.",
+    )
     in_: list[StrictScalar] | None = Field(
         default=None, alias="in", min_length=1, description="Equal to one of (text ignores case)."
     )
@@ -73,11 +81,12 @@ class Condition(DefinitionPart):
     @model_validator(mode="after")
     def _one_shape(self) -> Condition:
         operators = [name for name in OPERATORS if getattr(self, "in_" if name == "in" else name) is not None]
-        shapes = [name for name, value in (("all", self.all), ("any", self.any)) if value is not None]
+        groups = (("all", self.all), ("any", self.any), ("not", self.not_))
+        shapes = [name for name, value in groups if value is not None]
         if self.field is not None or operators:
             shapes.append("field")
         if len(shapes) != 1:
-            raise ValueError(f"needs exactly one of `all`, `any` or `field` (got {', '.join(shapes) or 'none'})")
+            raise ValueError(f"needs exactly one of `all`, `any`, `not` or `field` (got {', '.join(shapes) or 'none'})")
         if shapes == ["field"]:
             if self.field is None:
                 raise ValueError(f"`{operators[0]}` needs a `field` to test")
@@ -96,6 +105,8 @@ class Condition(DefinitionPart):
         """The field paths the condition reads: its result depends on nothing else."""
         if self.field is not None:
             return frozenset({self.field})
+        if self.not_ is not None:
+            return self.not_.fields
         return frozenset().union(*(part.fields for part in self.all or self.any or ()))
 
     @cached_property
@@ -220,8 +231,16 @@ def _compile(condition: Condition) -> Test:
             return None
 
         return any_of
+    if condition.not_ is not None:
+        inner, said = condition.not_.test, tuple(f"not {path}" for path in sorted(condition.not_.fields))
+
+        def not_(contact: Attributes, account: Attributes | None) -> tuple[str, ...] | None:
+            return said if inner(contact, account) is None else None
+
+        return not_
     assert condition.field is not None  # guaranteed by the validator
     field, exists, matches, get = condition.field, condition.exists, _matcher(condition), getter(condition.field)
+    negated = condition.neq is not None
 
     def test(contact: Attributes, account: Attributes | None) -> tuple[str, ...] | None:
         value = get(contact, account)
@@ -230,8 +249,10 @@ def _compile(condition: Condition) -> Test:
             return (f"{field} {'present' if present else 'missing'}",) if present == exists else None
         if not present:
             return None
-        # A list-valued attribute (e.g. tags) matches when one of its items does.
+        # A list-valued attribute (e.g. tags) matches when one of its items does; for `neq`, when none is equal.
         candidates: Sequence[object] = value if isinstance(value, list | tuple) else (value,)
+        if negated:
+            return (f"{field}!={condition.neq}",) if all(matches(item) for item in candidates) else None
         for item in candidates:
             if matches(item):
                 return (f"{field}={item}",)
@@ -245,6 +266,9 @@ def _matcher(condition: Condition) -> Callable[[object], bool]:
     if condition.eq is not None:
         expected = condition.eq
         return lambda item: same_value(item, expected)
+    if condition.neq is not None:
+        unwanted = condition.neq
+        return lambda item: not same_value(item, unwanted)
     if condition.in_ is not None:
         texts = {option.casefold() for option in condition.in_ if isinstance(option, str)}
         others = [option for option in condition.in_ if not isinstance(option, str)]

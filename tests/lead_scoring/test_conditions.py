@@ -142,3 +142,63 @@ def test_remembered_results_are_those_of_evaluating_each_time():
             ):
                 for condition in conditions:
                     assert results.evaluate(condition, contact, account) == evaluate(condition, contact, account)
+
+
+def test_neq_matches_a_value_that_differs_but_never_a_missing_one():
+    when = {"field": "account.industry", "neq": "education"}
+
+    assert check(when, {}, {"industry": "Software"}) == ("account.industry!=education",)
+    assert check(when, {}, {"industry": "EDUCATION"}) is None  # text ignores case, as eq does
+    assert check(when, {}, {}) is None  # missing: unknown, not different
+    assert check(when, {}, None) is None
+
+
+def test_neq_on_a_list_matches_only_when_no_item_is_equal():
+    when = {"field": "contact.tags", "neq": "student"}
+
+    assert check(when, {"tags": ["buyer", "admin"]}) == ("contact.tags!=student",)
+    assert check(when, {"tags": ["buyer", "Student"]}) is None
+
+
+def test_not_inverts_a_condition_and_a_missing_value_counts_as_not_matching():
+    when = {"not": {"field": "contact.title", "regex": "student|intern"}}
+
+    assert check(when, {"title": "VP Operations"}) == ("not contact.title",)
+    assert check(when, {"title": "Marketing Intern"}) is None
+    assert check(when, {}) == ("not contact.title",)
+
+
+def test_not_nests_with_all_and_any():
+    when = {
+        "all": [
+            {"field": "account.country", "eq": "DE"},
+            {
+                "not": {
+                    "any": [
+                        {"field": "account.industry", "eq": "education"},
+                        {"field": "account.employees", "range": {"max": 9}},
+                    ]
+                }
+            },
+        ]
+    }
+
+    assert check(when, {}, {"country": "DE", "industry": "software", "employees": 120}) == (
+        "account.country=DE",
+        "not account.employees",
+        "not account.industry",
+    )
+    assert check(when, {}, {"country": "DE", "industry": "software", "employees": 5}) is None
+    assert Condition.model_validate(when).account_only
+
+
+@pytest.mark.parametrize(
+    ("when", "message"),
+    [
+        ({"not": {"field": "contact.title", "eq": "x"}, "field": "contact.title"}, "exactly one of"),
+        ({"field": "contact.title", "eq": "x", "neq": "y"}, "exactly one operator"),
+    ],
+)
+def test_not_and_neq_take_their_place_among_the_shapes_and_operators(when: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        Condition.model_validate(when)
