@@ -85,9 +85,10 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         fixtures = set(getattr(item, "fixturenames", ()))
         param = getattr(getattr(item, "callspec", None), "id", "")
-        if "kafka" in param or "kafka_bootstrap" in fixtures:
+        if "kafka" in param or fixtures & {"kafka_bootstrap", "kafka_backend"}:
             item.add_marker(pytest.mark.kafka)
-        if "postgres" in param or "kafka" in param or fixtures & {"postgres_server", "postgres_engine"}:
+        postgres_fixtures = {"postgres_server", "postgres_engine", "postgres_backend", "kafka_backend"}
+        if "postgres" in param or "kafka" in param or fixtures & postgres_fixtures:
             item.add_marker(pytest.mark.postgres)
 
 

@@ -121,14 +121,17 @@ def test_all_errors_are_reported_at_once():
     [
         (
             {"field": "account.industry", "eq": "x", "in": ["y"]},
-            "`when`: `field` needs exactly one operator of eq, in, range, regex, exists (got eq, in)",
+            "`when`: `field` needs exactly one operator of eq, neq, in, range, regex, exists (got eq, in)",
         ),
-        ({"field": "account.industry"}, "`when`: `field` needs exactly one operator of eq, in, range, regex, exists"),
+        (
+            {"field": "account.industry"},
+            "`when`: `field` needs exactly one operator of eq, neq, in, range, regex, exists",
+        ),
         ({"in": ["software"]}, "`when`: `in` needs a `field` to test"),
         ({"all": [], "field": "account.x"}, "`when.all` must not be empty (at least 1)"),
         (
             {"all": [{"field": "account.x", "exists": True}], "any": [{"field": "account.y", "exists": True}]},
-            "`when`: needs exactly one of `all`, `any` or `field` (got all, any)",
+            "`when`: needs exactly one of `all`, `any`, `not` or `field` (got all, any)",
         ),
         ({"field": "company.size", "exists": True}, "`when.field` must match"),
         ({"field": "account.industry", "eq": {"a": 1}}, "`when.eq` must be a string, number or boolean"),
