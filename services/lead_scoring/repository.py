@@ -229,6 +229,9 @@ def accounts(session: Session, account_ids: Collection[uuid.UUID]) -> list[Accou
 LeadSort = Literal["score", "updated"]
 
 
+_HALF_A_CENT = 0.005
+
+
 @dataclass(frozen=True)
 class LeadQuery:
     """Which leads to list, in which order, from where: `after` is the sort key and lead id the last page ended on."""
@@ -263,10 +266,11 @@ def find_leads(session: Session, query: LeadQuery) -> list[tuple[Lead, Contact, 
         conditions.append(Lead.stage == query.stage)
     if query.fit_grade is not None:
         conditions.append(Lead.fit_grade == query.fit_grade)
+    # The bounds compare with the score as shown (two decimals): a lead shown at 41.27 passes min_score=41.27.
     if query.min_score is not None:
-        conditions.append(combined >= query.min_score)
+        conditions.append(combined >= query.min_score - _HALF_A_CENT)
     if query.max_score is not None:
-        conditions.append(combined <= query.max_score)
+        conditions.append(combined < query.max_score + _HALF_A_CENT)
     if query.updated_since is not None:
         conditions.append(Lead.scored_at >= query.updated_since)
     if query.after is not None:

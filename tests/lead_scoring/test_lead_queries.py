@@ -53,10 +53,14 @@ def leads(api, **params: Any) -> Any:
 def scored(api, count: int, mqls: int = 0) -> list[dict[str, Any]]:
     """Wait until `count` leads are scored, `mqls` of them MQLs; all of them, best first."""
 
+    last: list[list[dict[str, Any]]] = [[]]
+
     def ready() -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = leads(api, limit=200).json()["items"]
         done = len(items) == count and sum(lead["stage"] == "mql" for lead in items) == mqls
-        return items if done else []
+        # The consumer may still be evaluating the last events: done once two reads in a row agree.
+        settled, last[0] = done and items == last[0], items
+        return items if settled else []
 
     return wait_for(ready)
 
@@ -200,16 +204,24 @@ def test_the_account_view_lists_contacts_roll_up_and_the_buying_committee(local_
     everyone = scored(local_api, 9, mqls=1)
     dana = next(lead for lead in everyone if lead["email"] == "dana.whitfield@acme-robotics.com")
 
-    response = local_api.call("GET", f"/v1/accounts/{dana['account_id']}", "rep")
+    def settled() -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]] | None:
+        # The consumer may still be evaluating the last events: read the account and the lead until they agree.
+        response = local_api.call("GET", f"/v1/accounts/{dana['account_id']}", "rep")
+        assert response.status_code == 200, response.text
+        account = response.json()
+        fresh = leads(local_api, email=dana["email"]).json()["items"][0]
+        contact = next(contact for contact in account["contacts"] if contact["id"] == dana["lead_id"])
+        return (account, contact, fresh) if contact["combined_score"] == fresh["combined_score"] else None
 
-    assert response.status_code == 200, response.text
-    account = response.json()
+    account, contact, dana = wait_for(settled)
     assert account["domain"] == "acme-robotics.com"
     assert len(account["contacts"]) == 6
-    contact = next(contact for contact in account["contacts"] if contact["id"] == dana["lead_id"])
     assert contact["stage"] == "mql"
-    assert contact["combined_score"] == dana["combined_score"]
-    assert account["roll_up_score"] == dana["account_score"]
+    # The roll-up is the example's sum of the three most engaged contacts, as their rows stand now. (A lead row
+    # keeps the account score of its own last evaluation, which may be older: the view does not compare with it.)
+    engaged = sorted((contact["engagement_score"] or 0.0 for contact in account["contacts"]), reverse=True)
+    assert account["roll_up_score"] == pytest.approx(sum(engaged[:3]), abs=0.01)
+    assert account["roll_up_score"] > 0
     committee = account["committee"]
     # The example definition asks for an engaged decision maker; sales logged no role yet.
     assert committee["roles_missing"] == ["decision_maker"]
