@@ -57,7 +57,10 @@ def scored(api, count: int, mqls: int = 0) -> list[dict[str, Any]]:
 
     def ready() -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = leads(api, limit=200).json()["items"]
-        done = len(items) == count and sum(lead["stage"] == "mql" for lead in items) == mqls
+        # The publication's rescore may run after the touches and rescore every lead again: wait for it too.
+        jobs = api.call("GET", "/v1/definitions/rescores", "sales_ops").json()
+        rescored = all(job["status"] in ("done", "superseded") for job in jobs)
+        done = rescored and len(items) == count and sum(lead["stage"] == "mql" for lead in items) == mqls
         # The consumer may still be evaluating the last events: done once two reads in a row agree.
         settled, last[0] = done and items == last[0], items
         return items if settled else []
