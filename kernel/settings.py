@@ -40,6 +40,11 @@ class Settings(BaseSettings):
     )
     http_host: str = Field(default="127.0.0.1", description="Address the HTTP API listens on.")
     http_port: int = Field(default=8000, description="Port of the HTTP API.")
+    api_url: str | None = Field(
+        default=None,
+        description="The API the CLI talks to; default http://<http_host>:<http_port>. The CLI's token is read "
+        "from LEADFLOW_TOKEN.",
+    )
     log_format: Literal["json", "console"] | None = Field(
         default=None, description="Log format; default console locally, JSON in production."
     )

@@ -15,46 +15,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
-import httpx
 import typer
 import yaml
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from leadflow.cli_client import Api, ApiUrl, Token, console
+
 definition = typer.Typer(help="The lead definition marketing and sales agree on.", no_args_is_help=True)
-console = Console()
-
-ApiUrl = Annotated[str, typer.Option(envvar="LEADFLOW_API_URL", help="The leadflow API.")]
-Token = Annotated[str, typer.Option(envvar="LEADFLOW_TOKEN", help="Your bearer token (leadflow token issue).")]
-
-
-class Api:
-    """A small client of the lead-definition API that turns problems into readable errors."""
-
-    def __init__(self, url: str, token: str) -> None:
-        self._client = httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=60)
-
-    def call(self, method: str, path: str, **kwargs: Any) -> Any:
-        """Call the API; a problem+json answer ends the command with its detail."""
-        try:
-            response = self._client.request(method, path, **kwargs)
-        except httpx.HTTPError as error:
-            raise typer.BadParameter(f"cannot reach the API at {self._client.base_url}: {error}") from None
-        if response.is_error:
-            body = response.json() if response.headers.get("content-type", "").endswith("json") else {}
-            console.print(
-                f"[red]{response.status_code} {body.get('title', response.reason_phrase)}[/red]: "
-                f"{body.get('detail', response.text)}"
-            )
-            for item in body.get("errors", [])[1:]:
-                console.print(f"  - {item.get('message') or item}")
-            raise typer.Exit(1)
-        return response.json()
-
-
-def _api(url: str, token: str) -> Api:
-    return Api(url, token)
 
 
 def _document(path: Path) -> dict[str, Any]:
@@ -76,10 +44,10 @@ def _show(row: dict[str, Any]) -> None:
 
 
 @definition.command("list")
-def list_definitions(api_url: ApiUrl = "http://127.0.0.1:8000", token: Token = "") -> None:
+def list_definitions(api_url: ApiUrl = None, token: Token = "") -> None:
     """Drafts and versions, newest first, with who approved and published what."""
     table = Table("version", "status", "name", "revision", "approvals", "published", "id")
-    for row in _api(api_url, token).call("GET", "/v1/definitions"):
+    for row in Api(api_url, token).call("GET", "/v1/definitions"):
         approved = [side for side, given in row["approvals"].items() if given]
         table.add_row(
             str(row["version"] or "-"),
@@ -94,9 +62,9 @@ def list_definitions(api_url: ApiUrl = "http://127.0.0.1:8000", token: Token = "
 
 
 @definition.command("show")
-def show(definition_id: str, api_url: ApiUrl = "http://127.0.0.1:8000", token: Token = "") -> None:
+def show(definition_id: str, api_url: ApiUrl = None, token: Token = "") -> None:
     """One definition with its history (and its document with --json)."""
-    row = _api(api_url, token).call("GET", f"/v1/definitions/{definition_id}")
+    row = Api(api_url, token).call("GET", f"/v1/definitions/{definition_id}")
     _show(row)
     for entry in row["history"]:
         console.print(
@@ -105,21 +73,21 @@ def show(definition_id: str, api_url: ApiUrl = "http://127.0.0.1:8000", token: T
 
 
 @definition.command("draft")
-def draft(file: Path, api_url: ApiUrl = "http://127.0.0.1:8000", token: Token = "") -> None:
+def draft(file: Path, api_url: ApiUrl = None, token: Token = "") -> None:
     """Start a draft from a YAML or JSON file (validated: each problem names the rule and the field)."""
-    _show(_api(api_url, token).call("POST", "/v1/definitions", json={"document": _document(file)}))
+    _show(Api(api_url, token).call("POST", "/v1/definitions", json={"document": _document(file)}))
 
 
 @definition.command("edit")
-def edit(definition_id: str, file: Path, api_url: ApiUrl = "http://127.0.0.1:8000", token: Token = "") -> None:
+def edit(definition_id: str, file: Path, api_url: ApiUrl = None, token: Token = "") -> None:
     """Replace a draft's document: a new revision, and both approvals are cleared."""
-    _show(_api(api_url, token).call("PUT", f"/v1/definitions/{definition_id}", json={"document": _document(file)}))
+    _show(Api(api_url, token).call("PUT", f"/v1/definitions/{definition_id}", json={"document": _document(file)}))
 
 
 @definition.command("diff")
-def diff(definition_id: str, api_url: ApiUrl = "http://127.0.0.1:8000", token: Token = "") -> None:
+def diff(definition_id: str, api_url: ApiUrl = None, token: Token = "") -> None:
     """What a draft changes against the version in force."""
-    result = _api(api_url, token).call("GET", f"/v1/definitions/{definition_id}/diff")
+    result = Api(api_url, token).call("GET", f"/v1/definitions/{definition_id}/diff")
     console.print(f"against version {result['against_version'] or '(none published)'}:")
     for change in result["changes"]:
         console.print(f"  {change['change']:<8} {change['path']}: {change['old']!r} -> {change['new']!r}")
@@ -129,12 +97,12 @@ def diff(definition_id: str, api_url: ApiUrl = "http://127.0.0.1:8000", token: T
 def approve(
     definition_id: str,
     revision: Annotated[int, typer.Option(help="The revision you reviewed.")],
-    api_url: ApiUrl = "http://127.0.0.1:8000",
+    api_url: ApiUrl = None,
     token: Token = "",
 ) -> None:
     """Approve a draft's revision for your side (your token's role: marketing_ops or sales_ops)."""
     body = {"revision": revision}
-    _show(_api(api_url, token).call("POST", f"/v1/definitions/{definition_id}/approvals", json=body))
+    _show(Api(api_url, token).call("POST", f"/v1/definitions/{definition_id}/approvals", json=body))
 
 
 @definition.command("publish")
@@ -142,11 +110,11 @@ def publish(
     definition_id: str,
     note: Annotated[str | None, typer.Option(help="Why this version.")] = None,
     wait: Annotated[bool, typer.Option(help="Follow the rescoring of every lead.")] = True,
-    api_url: ApiUrl = "http://127.0.0.1:8000",
+    api_url: ApiUrl = None,
     token: Token = "",
 ) -> None:
     """Publish a draft both sides approved; every lead is then rescored (followed with a progress bar)."""
-    api = _api(api_url, token)
+    api = Api(api_url, token)
     row = api.call("POST", f"/v1/definitions/{definition_id}/publish", json={"change_note": note})
     _show(row)
     if wait:
@@ -158,11 +126,11 @@ def rollback(
     version: int,
     note: Annotated[str | None, typer.Option(help="Why.")] = None,
     wait: Annotated[bool, typer.Option(help="Follow the rescoring of every lead.")] = True,
-    api_url: ApiUrl = "http://127.0.0.1:8000",
+    api_url: ApiUrl = None,
     token: Token = "",
 ) -> None:
     """Put an earlier version back in force, as a new version."""
-    api = _api(api_url, token)
+    api = Api(api_url, token)
     row = api.call("POST", "/v1/definitions/rollback", json={"version": version, "change_note": note})
     _show(row)
     if wait:
@@ -170,10 +138,10 @@ def rollback(
 
 
 @definition.command("rescores")
-def rescores(api_url: ApiUrl = "http://127.0.0.1:8000", token: Token = "") -> None:
+def rescores(api_url: ApiUrl = None, token: Token = "") -> None:
     """Rescoring runs after each publication, with their progress."""
     table = Table("version", "status", "done", "total", "started", "finished")
-    for job in _api(api_url, token).call("GET", "/v1/definitions/rescores"):
+    for job in Api(api_url, token).call("GET", "/v1/definitions/rescores"):
         table.add_row(
             str(job["definition_version"]),
             job["status"],
