@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from kernel.service import Context, ServiceParts
+from services.handoff.org.api import router as routing_router
 
 
 def bootstrap(context: Context) -> ServiceParts:
-    """The handoff service's routers and subscriptions (none yet: its issue builds them)."""
-    return ServiceParts(name="handoff")
+    """The handoff service's routers and subscriptions (the routing configuration API so far)."""
+    return ServiceParts(name="handoff", routers=[routing_router])
