@@ -14,6 +14,7 @@ from sqlalchemy import JSON, BigInteger, Boolean, Float, Index, Integer, String,
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.handoff.base import Base
+from services.handoff.org import models as org_models
 from services.handoff.projection import models as projection_models
 
 Serial = BigInteger().with_variant(Integer(), "sqlite")
@@ -130,4 +131,4 @@ class Insight(Base):
     note: Mapped[str | None] = mapped_column(Text)
 
 
-__all__ = ["Base", "projection_models"]
+__all__ = ["Base", "org_models", "projection_models"]
