@@ -103,6 +103,7 @@ def give(
 ) -> uuid.UUID | None:
     """Route the handoff (or give it to `pick`, a manager's choice) and assign it; the rep, or None: unrouted."""
     state = repository.state_of(row)
+    rep_id: uuid.UUID | None
     if pick is not None:
         decision_json = _manual(routing, pick, by)
         rep_id, rule = pick, "manager_override"

@@ -1,10 +1,20 @@
-"""Wires the handoff service: settings, database, event log and handlers."""
+"""Wires the handoff service: the sales org's API, the reps' API, the consumer of qualified leads, the SLA timers."""
 
 from __future__ import annotations
 
-from kernel.service import Context, ServiceParts
+from events.topics import DEFINITIONS, LEADS
+from kernel.service import Context, ServiceParts, Subscription
+from services.handoff.escalation.handlers import timer_handlers
+from services.handoff.insights.api import router as insights_router
+from services.handoff.intake.handlers import GROUP, handlers
+from services.handoff.queue.api import router as queue_router
 
 
 def bootstrap(context: Context) -> ServiceParts:
-    """The handoff service's routers and subscriptions (none yet: its issue builds them)."""
-    return ServiceParts(name="handoff")
+    """The handoff service's routers, its consumer group over the leads and definitions topics, its timers."""
+    return ServiceParts(
+        name="handoff",
+        routers=[queue_router, insights_router],
+        subscriptions=[Subscription(group=GROUP, topics=[LEADS, DEFINITIONS], handlers=handlers())],
+        timer_handlers=timer_handlers(),
+    )

@@ -85,7 +85,11 @@ def apply_state(row: HandoffRecord, state: HandoffState) -> None:
     """Write a state onto its row (the version included: the mapper refuses a row changed meanwhile)."""
     row.status, row.version, row.rep_id = state.status, state.version, state.rep_id
     row.assigned_at, row.due_at, row.breached = state.assigned_at, state.due_at, state.breached
-    row.breach_count, row.accepted_at, row.rejection_reason = state.breach_count, state.accepted_at, state.rejection_reason
+    row.breach_count, row.accepted_at, row.rejection_reason = (
+        state.breach_count,
+        state.accepted_at,
+        state.rejection_reason,
+    )
     row.closed_at = state.closed_at
     row.open_lead_id = row.lead_id if state.status in OPEN else None
     if state.status != "assigned":

@@ -81,10 +81,16 @@ class IntakeBatch:
             self.uow,
             row,
             HandoffCreated(
-                handoff_id=row.id, lead_id=data.lead_id, contact_id=data.contact_id, account_id=data.account_id,
-                account_key=data.account_key, qualification_cycle=data.qualification_cycle, reason=data.reason,
-                definition_version=data.definition_version, lead_qualified_event_id=event.id,
-            ),  # fmt: skip
+                handoff_id=row.id,
+                lead_id=data.lead_id,
+                contact_id=data.contact_id,
+                account_id=data.account_id,
+                account_key=data.account_key,
+                qualification_cycle=data.qualification_cycle,
+                reason=data.reason,
+                definition_version=data.definition_version,
+                lead_qualified_event_id=event.id,
+            ),
             at,
         )
         if self.routing is None:
@@ -113,7 +119,8 @@ class IntakeBatch:
 
     def _owner(self, data: LeadQualified) -> AccountOwner | None:
         held = self.held.get(data.account_id) if data.account_id is not None else None
-        return account_owner(self.routing, held, data.account.domain if data.account else None)
+        domain = data.account.domain if data.account and data.account.domain else data.contact.email.split("@")[-1]
+        return account_owner(self.routing, held, domain)
 
 
 def _score(data: LeadQualified) -> float:

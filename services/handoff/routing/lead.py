@@ -21,8 +21,8 @@ EMPLOYEE_BANDS: tuple[tuple[int, str], ...] = (
     (0, "1-49"),
 )
 _NA = {"US", "CA"}
-_LATAM = set("MX BR AR CL CO PE VE EC UY PY BO CR PA GT HN SV NI DO CU PR".split())
-_APAC = set("AU NZ JP CN KR IN SG HK TW MY TH ID PH VN PK BD LK".split())
+_LATAM = {"MX", "BR", "AR", "CL", "CO", "PE", "VE", "EC", "UY", "PY", "BO", "CR", "PA", "GT", "HN", "SV", "NI", "DO"}
+_APAC = {"AU", "NZ", "JP", "CN", "KR", "IN", "SG", "HK", "TW", "MY", "TH", "ID", "PH", "VN", "PK", "BD", "LK"}
 
 
 def employee_band(employees: int | None) -> str | None:

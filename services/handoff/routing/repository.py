@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Collection, Mapping
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from database.queries import among, rows
@@ -28,7 +28,7 @@ def loads(session: Session, org: SalesOrg, now: datetime) -> dict[uuid.UUID, Rep
         .where(HandoffRecord.status == "assigned", HandoffRecord.rep_id.is_not(None))
         .group_by(HandoffRecord.rep_id)
     )
-    open_counts = {rep_id: count for rep_id, count in rows(session, open_query)}
+    open_counts: dict[uuid.UUID, int] = {rep_id: count for rep_id, count in rows(session, open_query) if rep_id}
     # A local day lasts from at most 14 hours before UTC's to 12 after: two days back covers every zone.
     day_query = (
         select(Assignment.rep_id, Assignment.local_day, func.count())
@@ -67,4 +67,4 @@ def save_pointers(session: Session, changed: Mapping[str, Mapping[uuid.UUID, flo
         for rep_id, pointer in pool.items()
     ]
     if values:
-        session.execute(PoolPointer.__table__.insert(), values)
+        session.execute(insert(PoolPointer), values)

@@ -51,9 +51,7 @@ DEFAULT_TERMS = HandoffTerms(
 )
 
 
-def terms_of(
-    version: int, sla: Mapping[str, Any], reasons: list[Any], required_roles: list[str]
-) -> HandoffTerms:
+def terms_of(version: int, sla: Mapping[str, Any], reasons: list[Any], required_roles: list[str]) -> HandoffTerms:
     """The terms of a stored definition.published: its SLA and reasons as the event carried them."""
     return HandoffTerms(
         definition_version=version,
