@@ -75,7 +75,9 @@ def qualified(
         buying_committee=list(committee),
         score=Score(fit_score=60, fit_grade=grade, engagement_score=45, account_score=80, definition_version=1),
         recent_touches=[
-            TouchSummary(touch_id=uuid.uuid4(), occurred_at=at, touch_type="webinar_attended", channel="webinar", points=15)
+            TouchSummary(
+                touch_id=uuid.uuid4(), occurred_at=at, touch_type="webinar_attended", channel="webinar", points=15
+            )
         ],
     )
     return new_event(data, key=data.account_key, time=at, source="lead_scoring")

@@ -50,7 +50,12 @@ IdempotencyKey = Annotated[
     str | None, Header(max_length=200, description="A key of your choosing: a retry with it gets the first answer.")
 ]
 IfMatch = Annotated[str | None, Header(max_length=40, description="The ETag of the version you act on.")]
-ACTION = responses(404, 409, 412, 422)
+_PROBLEM = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+ACTION: dict[int | str, dict[str, Any]] = {
+    **responses(404, 422),
+    409: {"description": "Not allowed in the handoff's state (`status_now`, `allowed_actions`).", "content": _PROBLEM},
+    412: {"description": "If-Match names an older version (`current_version`).", "content": _PROBLEM},
+}
 
 
 @router.get("", responses=responses(422))
