@@ -23,7 +23,6 @@ from services.handoff.models import Assignment, HandoffRecord, RoutingDecisionRe
 from services.handoff.org.domain import CurrentOrg
 from services.handoff.org.repository import current_org
 from services.handoff.outbox import emit
-from services.handoff.routing import repository as routing_store
 from services.handoff.routing.domain import RoutingDecision, route
 from services.handoff.routing.lead import lead_from_dossier
 from services.handoff.routing.model import AccountOwner, RepLoad
@@ -49,7 +48,7 @@ class Routing:
         current = current_org(session)
         if current is None:
             return cls(None, {}, {})
-        return cls(current, routing_store.loads(session, current.org, now), routing_store.pointers(session))
+        return cls(current, repository.loads(session, current.org, now), repository.pointers(session))
 
     def decide(self, row: HandoffRecord, owner: AccountOwner | None, now: datetime) -> RoutingDecision | None:
         """Route a handoff's lead (None without an org); the pools' pointers move in memory."""
@@ -75,7 +74,7 @@ class Routing:
 
     def finish(self, session: Session) -> None:
         """Write the pointers of the pools that moved."""
-        routing_store.save_pointers(session, self.changed)
+        repository.save_pointers(session, self.changed)
         self.changed = {}
 
 
@@ -143,7 +142,7 @@ def give(
             handoff_id=row.id,
             rep_id=rep_id,
             assigned_at=now,
-            local_day=routing_store.local_day(routing.current.org, rep_id, now),
+            local_day=repository.local_day(routing.current.org, rep_id, now),
         )
     )
     if previous is not None:

@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import Engine
 
 from database import migrate
-from events.envelope import utc_now
 from database.engine import make_engine
+from events.envelope import utc_now
 from tests.conftest import ApiClient
 from tests.handoff.support import consume, handoffs, published, qualified, save_org
 

@@ -22,7 +22,8 @@ from services.handoff.intake.handlers import handle_batch
 from services.handoff.models import HandoffRecord
 from services.handoff.org import handlers as org_handlers
 from services.handoff.org.document import parse_document, rep_id
-from tests.clock import Clock, T0
+from services.handoff.sla.terms import OnBreach
+from tests.clock import T0, Clock
 from tests.handoff.org.documents import small
 from timers.scheduler import Scheduler
 
@@ -83,7 +84,7 @@ def qualified(
     return new_event(data, key=data.account_key, time=at, source="lead_scoring")
 
 
-def published(on_breach: str = "reassign", hours: float = 8, at: datetime = T0) -> Event[DefinitionPublished]:
+def published(on_breach: OnBreach = "reassign", hours: float = 8, at: datetime = T0) -> Event[DefinitionPublished]:
     """definition.published of version 1 with an SLA and two agreed reasons."""
     approval = Approval(approved_by="x", approved_at=at)
     data = DefinitionPublished(
@@ -91,7 +92,7 @@ def published(on_breach: str = "reassign", hours: float = 8, at: datetime = T0) 
         version=1,
         published_by="ops",
         approvals=Approvals(marketing=approval, sales=approval),
-        sla=Sla(accept_within_business_hours=hours, on_breach=on_breach),  # type: ignore[arg-type]
+        sla=Sla(accept_within_business_hours=hours, on_breach=on_breach),
         rejection_reasons=[
             RejectionReason(code="bad_timing", label="Not now", recycle=Recycle(action="nurture", wait_days=30)),
             RejectionReason(code="not_a_fit", label="Not a fit", recycle=Recycle(action="disqualify")),

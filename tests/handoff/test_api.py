@@ -74,7 +74,8 @@ def test_accept_convert_close_each_emit_their_feedback_event(sales_api: SalesApi
         ["handoff", "accepted"], ["opportunity", "converted"], ["opportunity", "closed"]
     ]  # fmt: skip
     accepted_event = feedback[0].data
-    assert accepted_event.within_sla and accepted_event.definition_version == 1
+    assert accepted_event.within_sla
+    assert accepted_event.definition_version == 1
     assert accepted_event.time_to_accept_business_hours is not None
     assert str(feedback[1].data.amount.amount) == "48000.00"
 
@@ -104,7 +105,8 @@ def test_a_reason_outside_the_agreed_list_is_422_listing_the_allowed_codes(sales
     assert "bad_timing, not_a_fit" in refused.json()["detail"]
     assert rejected.status_code == 200
     [event] = emitted(sales_api.engine, "handoff.rejected")
-    assert event.data.recycle.action == "nurture" and event.data.recycle.wait_days == 30
+    assert event.data.recycle.action == "nurture"
+    assert event.data.recycle.wait_days == 30
 
 
 def test_a_retried_post_gets_the_first_answer_and_emits_nothing_twice(sales_api: SalesApi) -> None:
@@ -149,7 +151,8 @@ def test_a_manager_reassigns_within_their_team_and_a_rep_may_not(sales_api: Sale
     assert by_manager.json()["rep"]["email"] == other
     assert [d["method"] for d in routing.json()["decisions"]] == ["round_robin", "manager"]
     [event] = emitted(sales_api.engine, "handoff.reassigned")
-    assert event.data.reason == "manager_override" and event.data.reassigned_by == EMAILS["mia"]
+    assert event.data.reason == "manager_override"
+    assert event.data.reassigned_by == EMAILS["mia"]
 
 
 def test_an_insight_on_an_account_is_kept_and_emitted(sales_api: SalesApi) -> None:
@@ -163,4 +166,5 @@ def test_an_insight_on_an_account_is_kept_and_emitted(sales_api: SalesApi) -> No
     assert logged.status_code == 201, logged.text
     assert hidden.status_code == 404
     [event] = emitted(sales_api.engine, "account.insight.logged")
-    assert event.data.micro_trends == ["second plant"] and event.data.logged_by == mine
+    assert event.data.micro_trends == ["second plant"]
+    assert event.data.logged_by == mine

@@ -38,7 +38,8 @@ def test_a_qualified_lead_becomes_a_handoff_routed_to_a_pool_rep_with_its_dossie
     assert handoff.rep_id in {ANA, BEN}
     # Monday 10:00 Berlin + 8 business hours (09:00-17:00): Tuesday 10:00 Berlin, 09:00Z.
     assert handoff.due_at == T0 + timedelta(days=1)
-    assert handoff.warn_at is not None and T0 < handoff.warn_at < handoff.due_at
+    assert handoff.warn_at is not None
+    assert T0 < handoff.warn_at < handoff.due_at
     committee_seen = handoff.dossier["buying_committee"]
     assert committee_seen["missing_roles"] == ["decision_maker"]
     assert handoff.dossier["account"]["employee_band"] == "200-999"

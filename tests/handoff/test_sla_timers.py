@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
 
+from services.handoff.models import HandoffRecord
 from tests.clock import T0, Clock
 from tests.handoff.org.documents import small
 from tests.handoff.support import ANA, BEN, MIA, consume, emitted, fire_until, handoffs, published, qualified, save_org
+
+
+def due(handoff: HandoffRecord) -> datetime:
+    """The handoff's deadline (it is assigned)."""
+    assert handoff.due_at is not None
+    return handoff.due_at
 
 
 def test_a_breached_sla_reassigns_to_the_next_rep_with_a_new_clock(sqlite_engine: Engine) -> None:
@@ -17,14 +24,15 @@ def test_a_breached_sla_reassigns_to_the_next_rep_with_a_new_clock(sqlite_engine
     [first] = handoffs(sqlite_engine)
     clock = Clock(T0)
 
-    fire_until(sqlite_engine, clock, first.due_at + timedelta(minutes=1))
+    fire_until(sqlite_engine, clock, due(first) + timedelta(minutes=1))
 
     [handoff] = handoffs(sqlite_engine)
     assert handoff.status == "assigned"
     assert {handoff.rep_id, first.rep_id} == {ANA, BEN}
-    assert handoff.breach_count == 1 and not handoff.breached
+    assert handoff.breach_count == 1
+    assert not handoff.breached
     # The new clock starts at the breach (Tuesday 10:00 Berlin): 8 business hours later is Wednesday 10:00.
-    assert handoff.due_at == first.due_at + timedelta(days=1)
+    assert handoff.due_at == due(first) + timedelta(days=1)
     names = [event.type.split(".")[2] for event in emitted(sqlite_engine, "handoff.sla_warned",
              "handoff.sla_breached", "handoff.reassigned")]  # fmt: skip
     assert names == ["sla_warned", "sla_breached", "reassigned"]
@@ -40,11 +48,13 @@ def test_a_breach_with_escalation_names_the_manager_and_stops_the_clock(sqlite_e
     [first] = handoffs(sqlite_engine)
     clock = Clock(T0)
 
-    fire_until(sqlite_engine, clock, first.due_at + timedelta(days=3))
+    fire_until(sqlite_engine, clock, due(first) + timedelta(days=3))
 
     [handoff] = handoffs(sqlite_engine)
-    assert handoff.status == "assigned" and handoff.rep_id == first.rep_id
-    assert handoff.breached and handoff.escalated_to == MIA
+    assert handoff.status == "assigned"
+    assert handoff.rep_id == first.rep_id
+    assert handoff.breached
+    assert handoff.escalated_to == MIA
     assert [event.data.escalated_to for event in emitted(sqlite_engine, "handoff.sla_breached")] == [MIA]
 
 
@@ -54,7 +64,7 @@ def test_a_breach_that_returns_to_the_queue_is_routed_again_to_someone_else(sqli
     [first] = handoffs(sqlite_engine)
     clock = Clock(T0)
 
-    fire_until(sqlite_engine, clock, first.due_at + timedelta(minutes=1))
+    fire_until(sqlite_engine, clock, due(first) + timedelta(minutes=1))
     [queued] = handoffs(sqlite_engine)
     assert queued.status == "unrouted"
     assert emitted(sqlite_engine, "handoff.returned_to_queue")[0].data.reason == "sla_breached"
@@ -78,4 +88,5 @@ def test_an_unrouted_handoff_is_routed_once_someone_is_available(sqlite_engine: 
 
     [handoff] = handoffs(sqlite_engine)
     assert handoff.status == "assigned"
-    assert handoff.assigned_at is not None and handoff.assigned_at >= T0 + timedelta(hours=3)
+    assert handoff.assigned_at is not None
+    assert handoff.assigned_at >= T0 + timedelta(hours=3)
