@@ -12,7 +12,14 @@ from events.catalog.feedback import (
     OpportunityClosed,
     OpportunityConverted,
 )
-from events.catalog.handoffs import HandoffAssigned, HandoffCreated, HandoffReassigned, HandoffSlaBreached
+from events.catalog.handoffs import (
+    HandoffAssigned,
+    HandoffCreated,
+    HandoffReassigned,
+    HandoffReturnedToQueue,
+    HandoffSlaBreached,
+    HandoffSlaWarned,
+)
 from events.catalog.leads import LeadDisqualified, LeadQualified, LeadScored
 from events.catalog.nurture import NurtureActionRequested, NurtureEnrolled, NurtureExited
 from events.catalog.touches import ContactErased, ContactIdentified, TouchRecorded
@@ -46,6 +53,8 @@ CATALOG = (
     EventSpec("leadflow.handoff.assigned.v1", HANDOFFS, HandoffAssigned),
     EventSpec("leadflow.handoff.reassigned.v1", HANDOFFS, HandoffReassigned),
     EventSpec("leadflow.handoff.sla_breached.v1", HANDOFFS, HandoffSlaBreached),
+    EventSpec("leadflow.handoff.sla_warned.v1", HANDOFFS, HandoffSlaWarned),
+    EventSpec("leadflow.handoff.returned_to_queue.v1", HANDOFFS, HandoffReturnedToQueue),
     EventSpec("leadflow.lead.scored.v1", LEADS, LeadScored),
     EventSpec("leadflow.lead.qualified.v1", LEADS, LeadQualified),
     EventSpec("leadflow.lead.disqualified.v1", LEADS, LeadDisqualified),
@@ -74,7 +83,9 @@ __all__ = [
     "HandoffCreated",
     "HandoffReassigned",
     "HandoffRejected",
+    "HandoffReturnedToQueue",
     "HandoffSlaBreached",
+    "HandoffSlaWarned",
     "LeadDisqualified",
     "LeadQualified",
     "LeadScored",

@@ -48,8 +48,11 @@ class Sla(EventData):
     accept_within_business_hours: float = Field(
         gt=0, le=10_000, allow_inf_nan=False, description="Hours, in business hours, to accept or reject."
     )
-    on_breach: Literal["escalate", "reassign"] = Field(
-        description="escalate: tell the rep's manager; reassign: route to another rep with a new deadline."
+    on_breach: Literal["escalate", "reassign", "return_to_queue"] = Field(
+        description=(
+            "escalate: tell the rep's manager; reassign: route to another rep with a new deadline; "
+            "return_to_queue: back to the unrouted queue, routed again when someone is available."
+        )
     )
     business_hours: BusinessHours = Field(
         default_factory=BusinessHours, description="The working hours the deadline is counted in."

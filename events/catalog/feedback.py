@@ -9,7 +9,7 @@ from pydantic import Field
 
 from events.catalog.common import Code, HandoffRef, Money, Recycle
 from events.envelope import EventData
-from events.limits import EventDate, Name200, Name300, Note, Phrases, Text200, Text300, Version
+from events.limits import EventDate, EventTime, FiniteFloat, Name200, Name300, Note, Phrases, Text200, Text300, Version
 
 
 class HandoffAccepted(HandoffRef):
@@ -18,6 +18,11 @@ class HandoffAccepted(HandoffRef):
     rep_id: uuid.UUID = Field(description="The rep who accepted.")
     within_sla: bool = Field(description="True if accepted before the SLA deadline.")
     note: Note | None = Field(default=None, description="The rep's note, if any.")
+    assigned_at: EventTime | None = Field(default=None, description="When the handoff was assigned to this rep.")
+    time_to_accept_business_hours: FiniteFloat | None = Field(
+        default=None, ge=0, description="Business hours on the rep's calendar from assignment to acceptance."
+    )
+    definition_version: Version | None = Field(default=None, description="The definition that qualified the lead.")
 
 
 class HandoffRejected(HandoffRef):
@@ -39,6 +44,7 @@ class OpportunityRef(HandoffRef):
     opportunity_id: uuid.UUID = Field(description="The opportunity in leadflow.")
     crm_opportunity_id: Text200 | None = Field(default=None, description="The opportunity's id in the CRM, if any.")
     rep_id: uuid.UUID = Field(description="The rep who owns the opportunity.")
+    definition_version: Version | None = Field(default=None, description="The definition that qualified the lead.")
 
 
 class OpportunityConverted(OpportunityRef):
@@ -62,6 +68,16 @@ class OpportunityClosed(OpportunityRef):
     note: Note | None = Field(default=None, description="The rep's note, if any.")
 
 
+class BuyingRoleHeard(EventData):
+    """A contact's role in the buying committee, as a rep heard it."""
+
+    contact_id: uuid.UUID = Field(description="The contact.")
+    buying_role: Code = Field(
+        description="The contact's role in the buying committee.",
+        examples=["champion", "decision_maker", "economic_buyer", "influencer", "user", "blocker"],
+    )
+
+
 class AccountInsightLogged(EventData):
     """A rep logged what they learned about an account: a contact's buying role, pain points."""
 
@@ -74,6 +90,14 @@ class AccountInsightLogged(EventData):
         examples=["champion", "decision_maker", "economic_buyer", "influencer", "user", "blocker"],
     )
     pain_points: Phrases = Field(default_factory=list, description="Pain points heard, in the rep's words.")
+    buying_roles: list[BuyingRoleHeard] = Field(
+        default_factory=list,
+        max_length=200,
+        description="Every contact's role heard; `contact_id` and `buying_role` repeat it when there is one.",
+    )
+    micro_trends: Phrases = Field(
+        default_factory=list, description="Small shifts seen in the account, e.g. 'hiring a second plant manager'."
+    )
     note: Note | None = Field(default=None, description="Free text.")
     handoff_id: uuid.UUID | None = Field(default=None, description="The handoff it was logged on, if any.")
     logged_by: Name200 = Field(description="The user who logged it.")

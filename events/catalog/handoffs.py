@@ -30,6 +30,8 @@ class HandoffAssigned(HandoffRef):
     )
     due_at: EventTime = Field(description="The SLA deadline to accept or reject.")
     definition_version: Version = Field(description="The definition whose SLA set the deadline.")
+    account_key: AccountKey | None = Field(default=None, description="The account key, as used for the Kafka key.")
+    warn_at: EventTime | None = Field(default=None, description="When the SLA warning falls, if one is set.")
 
 
 class HandoffReassigned(HandoffRef):
@@ -43,6 +45,7 @@ class HandoffReassigned(HandoffRef):
     )
     due_at: EventTime = Field(description="The new SLA deadline.")
     reassigned_by: Text200 | None = Field(default=None, description="The user who reassigned it; null if automatic.")
+    definition_version: Version | None = Field(default=None, description="The definition whose SLA set the deadline.")
 
 
 class HandoffSlaBreached(HandoffRef):
@@ -50,6 +53,28 @@ class HandoffSlaBreached(HandoffRef):
 
     rep_id: uuid.UUID = Field(description="The rep who missed the deadline.")
     due_at: EventTime = Field(description="The deadline that was missed.")
-    on_breach: Literal["escalate", "reassign"] = Field(description="What the definition's SLA says happens now.")
+    on_breach: Literal["escalate", "reassign", "return_to_queue"] = Field(
+        description="What the definition's SLA says happens now."
+    )
     escalated_to: uuid.UUID | None = Field(default=None, description="The manager escalated to, for escalate.")
     breach_count: Version = Field(description="How many deadlines this handoff has missed so far.")
+    definition_version: Version | None = Field(default=None, description="The definition whose SLA applied.")
+
+
+class HandoffSlaWarned(HandoffRef):
+    """A share of the SLA's business time has passed and the rep has not answered yet."""
+
+    rep_id: uuid.UUID = Field(description="The rep who has yet to answer.")
+    due_at: EventTime = Field(description="The deadline coming up.")
+    definition_version: Version | None = Field(default=None, description="The definition whose SLA applies.")
+
+
+class HandoffReturnedToQueue(HandoffRef):
+    """A handoff was taken back from its rep into the unrouted queue, to be routed again."""
+
+    previous_rep_id: uuid.UUID = Field(description="The rep it was assigned to.")
+    reason: Code = Field(
+        description="Why, e.g. sla_breached, nobody_eligible, manager_override.",
+        examples=["sla_breached", "nobody_eligible", "manager_override"],
+    )
+    definition_version: Version | None = Field(default=None, description="The definition whose SLA policy applied.")

@@ -61,7 +61,7 @@ class Sla(DefinitionPart):
 
     accept_within_business_hours: float = Field(gt=0)
     business_hours: BusinessHours
-    on_breach: Literal["escalate", "reassign"]
+    on_breach: Literal["escalate", "reassign", "return_to_queue"]
 
 
 class RecyclePolicy(DefinitionPart):

@@ -285,11 +285,11 @@ def test_sla_business_hours_are_checked(change, message):
     assert errors[0].startswith(message)
 
 
-def test_sla_breach_action_is_escalate_or_reassign():
+def test_sla_breach_action_is_escalate_reassign_or_return_to_queue():
     doc = base_doc()
     doc["sla"]["on_breach"] = "ignore"
 
-    assert errors_of(doc) == ["`sla.on_breach` must be 'escalate' or 'reassign' (got 'ignore')"]
+    assert errors_of(doc) == ["`sla.on_breach` must be 'escalate', 'reassign' or 'return_to_queue' (got 'ignore')"]
 
 
 def test_unquoted_yaml_time_gets_a_hint():

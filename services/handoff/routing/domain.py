@@ -12,6 +12,9 @@
    pointer of the eligible reps who have one, so a returning rep gets their share from now on, not a flood.
    A rep skipped for capacity or hours keeps their pointer.
 4. Nobody eligible: the unrouted queue.
+
+`exclude` names reps this lead must not go to now (the rep who just let its SLA pass): skipped as "excluded"
+wherever they come up, owner included, keeping their pointer.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from typing import Literal
 from calendars import is_open
 from services.handoff.routing.model import LeadToRoute, PoolPointers, Rep, RepLoad, RoutingRule, SalesOrg
 
-SkipReason = Literal["inactive", "out_of_office", "at_capacity", "outside_hours", "unknown_rep"]
+SkipReason = Literal["inactive", "out_of_office", "at_capacity", "outside_hours", "unknown_rep", "excluded"]
 Method = Literal["account_owner", "rule_rep", "round_robin", "unrouted"]
 # Skips that mean the rep is gone for a while: their place in the rotation is forgotten.
 _ABSENT: frozenset[SkipReason] = frozenset({"inactive", "out_of_office"})
@@ -85,6 +88,7 @@ def route(
     load: Mapping[uuid.UUID, RepLoad],
     pointers: Mapping[str, PoolPointers],
     now: datetime,
+    exclude: frozenset[uuid.UUID] = frozenset(),
 ) -> RoutingDecision:
     """Route a lead: account owner, else the first matching rule (a rep, a pool, or the queue), else the queue."""
     if now.utcoffset() is None:
@@ -93,7 +97,7 @@ def route(
     owner = lead.account_owner
     if owner is not None:
         rep = org.by_id.get(owner.rep_id)
-        skipped = _unavailable(rep, now) if rep is not None else "unknown_rep"
+        skipped = _unavailable(rep, now, exclude) if rep is not None else "unknown_rep"
         candidates.append(Candidate(owner.rep_id, "account_owner", skipped))
         if rep is not None and skipped is None:
             notes: tuple[str, ...] = ()
@@ -108,7 +112,7 @@ def route(
         matched = all(condition.matches(lead) for condition in rule.conditions)
         tried.append(RuleTried(number, rule.name, matched))
         if matched:
-            match = _RuleMatch(lead, tried[-1], tuple(tried), candidates, pointers)
+            match = _RuleMatch(lead, tried[-1], tuple(tried), candidates, pointers, exclude)
             return _apply_rule(org, load, now, rule, match)
     return RoutingDecision(lead.lead_id, None, "unrouted", "no rule matched", tuple(tried), tuple(candidates), pointers)
 
@@ -122,6 +126,7 @@ class _RuleMatch:
     rules_tried: tuple[RuleTried, ...]
     candidates: list[Candidate]
     pointers: Mapping[str, PoolPointers]
+    exclude: frozenset[uuid.UUID] = frozenset()
 
     @property
     def step(self) -> str:
@@ -150,7 +155,7 @@ def _apply_rule(
     if target.kind == "rep":
         assert target.rep_id is not None  # checked when the org was built
         rep = org.by_id[target.rep_id]
-        skipped = _skip(rep, load, rule, now, org)
+        skipped = _skip(rep, load, rule, now, org, match.exclude)
         match.candidates.append(Candidate(rep.rep_id, match.step, skipped))
         if skipped is None:
             return match.decide(rep.rep_id, "rule_rep", "its target rep")
@@ -164,7 +169,7 @@ def _round_robin(
 ) -> RoutingDecision:
     pool = org.pool(team)
     before = match.pointers.get(team, {})
-    skips = {rep.rep_id: _skip(rep, load, rule, now, org) for rep in pool}
+    skips = {rep.rep_id: _skip(rep, load, rule, now, org, match.exclude) for rep in pool}
     eligible = [rep for rep in pool if skips[rep.rep_id] is None]
     known = [before[rep.rep_id] for rep in eligible if rep.rep_id in before]
     start = sum(known) / len(known) if known else 0.0
@@ -194,7 +199,9 @@ def tie_break(lead_id: uuid.UUID, rep_id: uuid.UUID) -> int:
     return int.from_bytes(hashlib.sha256(lead_id.bytes + rep_id.bytes).digest()[:8], "big")
 
 
-def _unavailable(rep: Rep, now: datetime) -> SkipReason | None:
+def _unavailable(rep: Rep, now: datetime, exclude: frozenset[uuid.UUID] = frozenset()) -> SkipReason | None:
+    if rep.rep_id in exclude:
+        return "excluded"
     if not rep.active:
         return "inactive"
     if rep.away(now):
@@ -207,9 +214,14 @@ def _at_capacity(rep: Rep, load: RepLoad) -> bool:
 
 
 def _skip(
-    rep: Rep, load: Mapping[uuid.UUID, RepLoad], rule: RoutingRule, now: datetime, org: SalesOrg
+    rep: Rep,
+    load: Mapping[uuid.UUID, RepLoad],
+    rule: RoutingRule,
+    now: datetime,
+    org: SalesOrg,
+    exclude: frozenset[uuid.UUID],
 ) -> SkipReason | None:
-    unavailable = _unavailable(rep, now)
+    unavailable = _unavailable(rep, now, exclude)
     if unavailable is not None:
         return unavailable
     if _at_capacity(rep, load.get(rep.rep_id, _NO_LOAD)):

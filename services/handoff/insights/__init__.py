@@ -1,0 +1,1 @@
+"""What sales learned about an account, logged for marketing."""

@@ -1,0 +1,1 @@
+"""The reps' API: the queue, the dossier and every action on a handoff."""
