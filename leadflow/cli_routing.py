@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 import typer
 import yaml
+from rich.markup import escape
 from rich.table import Table
 
 from leadflow.cli_client import Api, ApiUrl, Token, console
@@ -42,7 +43,7 @@ def _iso(value: object) -> str:
 def _print_problems(body: dict[str, Any]) -> None:
     console.print(f"[red]{body.get('title', 'invalid')}[/red], by field:")
     for item in body.get("errors") or [{"field": "-", "message": body.get("detail", "")}]:
-        console.print(f"  [bold]{item.get('field')}[/bold]: {item.get('message')}")
+        console.print(f"  [bold]{escape(str(item.get('field')))}[/bold]: {escape(str(item.get('message')))}")
 
 
 @routing.command("import")
@@ -64,7 +65,7 @@ def import_file(
             _print_problems(body)
         else:
             title, detail = body.get("title", response.reason_phrase), body.get("detail", response.text)
-            console.print(f"[red]{response.status_code} {title}[/red]: {detail}")
+            console.print(f"[red]{response.status_code} {escape(str(title))}[/red]: {escape(str(detail))}")
         raise typer.Exit(1)
     saved = response.json()
     if not saved["changed"]:
@@ -72,7 +73,7 @@ def import_file(
         return
     console.print(f"[green]saved version {saved['version']}[/green] ({len(saved['changes'])} changes):")
     for line in saved["changes"]:
-        console.print(f"  - {line}")
+        console.print(f"  - {escape(line)}")
 
 
 @routing.command("validate")
@@ -85,7 +86,7 @@ def validate(file: Path, api_url: ApiUrl = None, token: Token = "") -> None:
     against = result["against_version"]
     console.print(f"[green]valid[/green]; against version {against or '(none saved)'}:")
     for line in result["changes"] or ["no change"]:
-        console.print(f"  - {line}")
+        console.print(f"  - {escape(line)}")
 
 
 @routing.command("show")
@@ -97,7 +98,7 @@ def show(api_url: ApiUrl = None, token: Token = "") -> None:
     console.print(
         f"[bold]routing version {current['version']}[/bold], saved {current['saved_at']} by {current['saved_by']}"
     )
-    console.print(f"  {current['summary']}")
+    console.print(f"  {escape(current['summary'])}")
     teams = Table("team", "label", "region", "manager", "reps", title="Teams")
     for team in document["teams"]:
         members = sum(rep["team"] == team["name"] and rep.get("role", "rep") == "rep" for rep in document["reps"])
@@ -125,9 +126,9 @@ def show(api_url: ApiUrl = None, token: Token = "") -> None:
     for number, rule in enumerate(document["rules"], start=1):
         rules.add_row(
             str(number),
-            rule["name"],
-            "\n".join(_condition(condition) for condition in rule.get("conditions", [])) or "(every lead)",
-            _target(rule["target"]),
+            escape(rule["name"]),
+            escape("\n".join(_condition(condition) for condition in rule.get("conditions", [])) or "(every lead)"),
+            escape(_target(rule["target"])),
             "yes" if rule.get("respect_working_hours") else "",
         )
     console.print(rules)
