@@ -39,7 +39,7 @@ def test_two_concurrent_accepts_on_postgresql_one_wins_the_other_is_refused(post
     save_org(postgres_engine)
     consume(postgres_engine, published(), qualified(1, at=utc_now()))
     handoff_id = handoffs(postgres_engine)[0].id
-    barrier, outcomes = threading.Barrier(2), []
+    barrier, outcomes = threading.Barrier(2), list[str]()
     threads = [threading.Thread(target=_accept, args=(postgres_engine, handoff_id, barrier, outcomes)) for _ in "ab"]
     for thread in threads:
         thread.start()
