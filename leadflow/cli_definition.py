@@ -41,6 +41,12 @@ def _show(row: dict[str, Any]) -> None:
     version = f"v{row['version']}" if row["version"] else "draft"
     console.print(f"[bold]{row['name']}[/bold] {version} [{row['status']}] id={row['id']} revision={row['revision']}")
     console.print(f"  approvals: {approvals}")
+    _warn(row.get("warnings", []))
+
+
+def _warn(warnings: list[dict[str, Any]]) -> None:
+    for warning in warnings:
+        console.print(f"  [yellow]warning[/yellow] {warning['message']}", soft_wrap=True)
 
 
 @definition.command("list")
@@ -76,6 +82,25 @@ def show(definition_id: str, api_url: ApiUrl = None, token: Token = "") -> None:
 def draft(file: Path, api_url: ApiUrl = None, token: Token = "") -> None:
     """Start a draft from a YAML or JSON file (validated: each problem names the rule and the field)."""
     _show(Api(api_url, token).call("POST", "/v1/definitions", json={"document": _document(file)}))
+
+
+@definition.command("validate")
+def validate(file: Path, api_url: ApiUrl = None, token: Token = "") -> None:
+    """Check a YAML or JSON definition without storing it: its errors, or the warnings on what its rules read."""
+    warnings = Api(api_url, token).call("POST", "/v1/definitions/validate", json={"document": _document(file)})
+    console.print(f"{file}: valid" + (f", {len(warnings)} warning(s)" if warnings else ""))
+    _warn(warnings)
+
+
+@definition.command("fields")
+def fields(api_url: ApiUrl = None, token: Token = "") -> None:
+    """The attribute paths and touch types a definition can read: leadflow's own and those seen in ingested data."""
+    known = Api(api_url, token).call("GET", "/v1/definitions/fields")
+    table = Table("path", "source", "what it holds")
+    for item in known["paths"]:
+        table.add_row(item["path"], item["source"], item["description"] or "")
+    console.print(table)
+    console.print("touch types: " + ", ".join(known["touch_types"]), soft_wrap=True)
 
 
 @definition.command("edit")

@@ -180,3 +180,13 @@ class SalesOutcome(Base):
     outcome: Mapped[str] = mapped_column(String(20), comment="accepted, rejected, won, lost")
     reason: Mapped[str | None] = mapped_column(String(64))
     at: Mapped[datetime]
+
+
+class KnownField(Base):
+    """A custom field path or a touch type seen in what was ingested: what definition warnings compare rules with."""
+
+    __tablename__ = "known_field"
+
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True, comment="path or touch_type")
+    name: Mapped[str] = mapped_column(String(300), primary_key=True)
+    first_seen_at: Mapped[datetime]

@@ -87,6 +87,31 @@ class AuditOut(BaseModel):
         )
 
 
+class FieldWarningOut(BaseModel):
+    """A rule that reads a field path or touch type never seen: valid, but it cannot fire until such data arrives."""
+
+    rule: str = Field(description="The rule, as `fit rule 2 (`fit.size`)`.")
+    kind: Literal["path", "touch_type"]
+    name: str = Field(description="The path or touch type it reads.")
+    suggestions: list[str] = Field(description="The closest known paths or touch types (GET /v1/definitions/fields).")
+    message: str
+
+
+class KnownPathOut(BaseModel):
+    """An attribute path a rule can read."""
+
+    path: str
+    source: Literal["fixed", "custom"] = Field(description="fixed: set by leadflow; custom: a custom field seen.")
+    description: str | None
+
+
+class FieldsOut(BaseModel):
+    """What a definition can read: attribute paths and touch types, the fixed ones and those seen in ingested data."""
+
+    paths: list[KnownPathOut]
+    touch_types: list[str] = Field(description="The catalog's touch types and those seen.")
+
+
 class DefinitionOut(BaseModel):
     """A definition: a draft being agreed, or a published version."""
 
@@ -105,6 +130,9 @@ class DefinitionOut(BaseModel):
     published_at: datetime | None
     document: dict[str, Any] | None = None
     history: list[AuditOut] = Field(default_factory=list)
+    warnings: list[FieldWarningOut] = Field(
+        default_factory=list, description="Rules that read a field path or touch type never seen."
+    )
 
 
 class DiffOut(BaseModel):
