@@ -36,6 +36,9 @@ from services.lead_scoring.explanation import explain
 from services.lead_scoring.field_paths import custom_path
 from services.lead_scoring.lifecycle import (
     ContactFacts,
+    LeadState,
+    Transition,
+    Verdict,
     evaluate_account,
     may_qualify_in_the_past,
     next_state,
@@ -55,6 +58,8 @@ from services.lead_scoring.scope import (
 from services.lead_scoring.scoring import Consent, ProfileMemo
 
 SOURCE = "lead_scoring"
+# A change to a lead's transition, given its contact id, stored state and verdict.
+Adjust = Callable[[uuid.UUID, LeadState | None, Transition, Verdict], Transition]
 PROFILES = ProfileMemo()  # shared by the consumer and the rescorer of this process
 
 
@@ -184,11 +189,18 @@ class ScoringBatch:
         self.evaluate(scope, latest, trigger=trigger, focus={contact.id, *qualified})  # and scored as of now
 
     def evaluate(
-        self, scope: Scope, now: datetime, *, trigger: uuid.UUID | None, focus: set[uuid.UUID], past: bool = False
+        self,
+        scope: Scope,
+        now: datetime,
+        *,
+        trigger: uuid.UUID | None,
+        focus: set[uuid.UUID],
+        past: bool = False,
+        adjust: Adjust | None = None,
     ) -> set[uuid.UUID]:
         """Evaluate a scope; contacts in `focus` are stored and announced on any change, the others on a new
-        stage; in the `past` (an instant before the leads' latest evaluation), qualifications only. The contacts
-        stored."""
+        stage; in the `past` (an instant before the leads' latest evaluation), qualifications only; `adjust`
+        may change each transition (a publication's rescore: see rescoring). The contacts stored."""
         definition = self.definition
         assert definition is not None
         live = sorted(scope.members.values(), key=lambda member: member.id)  # one order, however they were loaded
@@ -212,6 +224,8 @@ class ScoringBatch:
             if past and not may_qualify_in_the_past(lead, now):
                 continue
             transition = next_state(lead, verdicts[member.id], has_email=member.email is not None, now=now)
+            if adjust is not None:
+                transition = adjust(member.id, lead, transition, verdicts[member.id])
             if past and not transition.qualified:
                 continue
             stage_moved = lead is None or transition.state.stage != lead.stage

@@ -128,6 +128,10 @@ class DefinitionOut(BaseModel):
     updated_at: datetime
     published_by: str | None
     published_at: datetime | None
+    open_mqls: str = Field(
+        description="What publishing it does to open MQLs no handoff accepted that it no longer qualifies: keep or "
+        "return_to_engaged (the document's republication.open_mqls, approved with it)."
+    )
     document: dict[str, Any] | None = None
     history: list[AuditOut] = Field(default_factory=list)
     warnings: list[FieldWarningOut] = Field(
@@ -153,6 +157,10 @@ class RescoreJobOut(BaseModel):
     error: str | None
     created_at: datetime
     finished_at: datetime | None
+    mqls_still_qualified: int = Field(description="Open MQLs the new version qualifies too.")
+    mqls_kept_accepted: int = Field(description="Open MQLs it no longer qualifies, kept: a handoff accepted them.")
+    mqls_kept_by_policy: int = Field(description="Open MQLs it no longer qualifies, kept: the version says keep.")
+    mqls_returned_to_engaged: int = Field(description="Open MQLs it no longer qualifies, returned to engaged.")
 
     @classmethod
     def of(cls, job: RescoreJob) -> RescoreJobOut:
@@ -186,6 +194,7 @@ def definition_out(
         updated_at=row.updated_at,
         published_by=row.published_by,
         published_at=row.published_at,
+        open_mqls=(row.document.get("republication") or {}).get("open_mqls", "keep"),
         document=row.document if document else None,
         history=[AuditOut.of(entry) for entry in history or []],
     )
