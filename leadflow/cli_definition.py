@@ -18,11 +18,21 @@ from typing import Annotated, Any
 import typer
 import yaml
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
+from rich.table import Column, Table
 
 from leadflow.cli_client import Api, ApiUrl, Token, console
 
 definition = typer.Typer(help="The lead definition marketing and sales agree on.", no_args_is_help=True)
+
+
+def _id_column(header: str = "id") -> Column:
+    """Ids are copied into other commands: printed whole, on one line when it fits, folded (never cut) when not."""
+    return Column(header, no_wrap=True, min_width=36, overflow="fold")
+
+
+DocumentFile = Annotated[
+    Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="A definition in YAML or JSON.")
+]
 
 
 def _document(path: Path) -> dict[str, Any]:
@@ -53,7 +63,7 @@ def _warn(warnings: list[dict[str, Any]]) -> None:
 @definition.command("list")
 def list_definitions(api_url: ApiUrl = None, token: Token = "") -> None:
     """Drafts and versions, newest first, with who approved and published what."""
-    table = Table("version", "status", "name", "revision", "approvals", "published", "id")
+    table = Table("version", "status", "name", "revision", "approvals", "published", _id_column())
     for row in Api(api_url, token).call("GET", "/v1/definitions"):
         approved = [side for side, given in row["approvals"].items() if given]
         table.add_row(
@@ -80,13 +90,13 @@ def show(definition_id: str, api_url: ApiUrl = None, token: Token = "") -> None:
 
 
 @definition.command("draft")
-def draft(file: Path, api_url: ApiUrl = None, token: Token = "") -> None:
+def draft(file: DocumentFile, api_url: ApiUrl = None, token: Token = "") -> None:
     """Start a draft from a YAML or JSON file (validated: each problem names the rule and the field)."""
     _show(Api(api_url, token).call("POST", "/v1/definitions", json={"document": _document(file)}))
 
 
 @definition.command("validate")
-def validate(file: Path, api_url: ApiUrl = None, token: Token = "") -> None:
+def validate(file: DocumentFile, api_url: ApiUrl = None, token: Token = "") -> None:
     """Check a YAML or JSON definition without storing it: its errors, or the warnings on what its rules read."""
     warnings = Api(api_url, token).call("POST", "/v1/definitions/validate", json={"document": _document(file)})
     console.print(f"{file}: valid" + (f", {len(warnings)} warning(s)" if warnings else ""))
@@ -97,15 +107,22 @@ def validate(file: Path, api_url: ApiUrl = None, token: Token = "") -> None:
 def fields(api_url: ApiUrl = None, token: Token = "") -> None:
     """The attribute paths and touch types a definition can read: leadflow's own and those seen in ingested data."""
     known = Api(api_url, token).call("GET", "/v1/definitions/fields")
-    table = Table("path", "source", "what it holds")
+    table = Table(Column("path", overflow="fold"), "source", "what it holds")
     for item in known["paths"]:
         table.add_row(item["path"], item["source"], item["description"] or "")
     console.print(table)
     console.print("touch types: " + ", ".join(known["touch_types"]), soft_wrap=True)
 
 
+@definition.command("delete")
+def delete(definition_id: str, api_url: ApiUrl = None, token: Token = "") -> None:
+    """Delete a draft (a published version cannot be: it stays as history)."""
+    Api(api_url, token).call("DELETE", f"/v1/definitions/{definition_id}")
+    console.print(f"draft {definition_id} deleted")
+
+
 @definition.command("edit")
-def edit(definition_id: str, file: Path, api_url: ApiUrl = None, token: Token = "") -> None:
+def edit(definition_id: str, file: DocumentFile, api_url: ApiUrl = None, token: Token = "") -> None:
     """Replace a draft's document: a new revision, and both approvals are cleared."""
     _show(Api(api_url, token).call("PUT", f"/v1/definitions/{definition_id}", json={"document": _document(file)}))
 

@@ -160,6 +160,12 @@ def edit_draft(definition_id: uuid.UUID, body: DraftIn, uow: UnitOfWorkDep, user
     return _out(row, warn=uow.session)
 
 
+@router.delete("/{definition_id}", status_code=status.HTTP_204_NO_CONTENT, responses=problems.responses(404, 409))
+def delete_draft(definition_id: uuid.UUID, uow: UnitOfWorkDep, user: Editor) -> None:
+    """Delete a draft (and its history); 409 for a published or superseded version, which stays as history."""
+    _answer(lambda: commands.delete_draft(uow, definition_id=definition_id))
+
+
 @router.get("/{definition_id}/diff", responses=problems.responses(404))
 def diff_draft(definition_id: uuid.UUID, session: SessionDep, user: Reader) -> DiffOut:
     """What a draft changes against the version in force."""
