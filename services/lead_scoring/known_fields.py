@@ -13,19 +13,21 @@ from services.lead_scoring.definition import LeadDefinition
 from services.lead_scoring.field_paths import FieldWarning, field_warnings, known_paths, known_touch_types
 from services.lead_scoring.models import KnownField
 
-# (kind, name) pairs known to be stored: a batch inserts only names this process has not seen committed.
-_STORED: set[tuple[str, str]] = set()
+# Per database: the (kind, name) pairs known to be stored; a batch inserts only those not seen committed.
+_STORED: dict[str, set[tuple[str, str]]] = {}
 
 
 def record(session: Session, seen: Collection[tuple[str, str]], now: datetime) -> None:
     """Store the (kind, name) pairs not stored yet, in the caller's transaction; remembered once it commits."""
-    fresh = sorted(set(seen) - _STORED)  # sorted: concurrent batches take the rows' locks in one order
+    bind = session.get_bind()
+    stored = _STORED.setdefault(str(bind.engine.url), set())
+    fresh = sorted(set(seen) - stored)  # sorted: concurrent batches take the rows' locks in one order
     if not fresh:
         return
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    insert = postgresql.insert if bind.dialect.name == "postgresql" else sqlite.insert
     rows = [{"kind": kind, "name": name, "first_seen_at": now} for kind, name in fresh]
     session.execute(insert(KnownField).on_conflict_do_nothing(), rows)
-    event.listen(session, "after_commit", lambda _: _STORED.update(fresh), once=True)
+    event.listen(session, "after_commit", lambda _: stored.update(fresh), once=True)
 
 
 def seen(session: Session) -> tuple[list[str], list[str]]:
