@@ -19,7 +19,7 @@ from kernel.problems import Problem
 from services.lead_scoring import definitions as commands
 from services.lead_scoring import known_fields
 from services.lead_scoring.definition import DefinitionError, parse_definition
-from services.lead_scoring.field_paths import FIXED_PATHS
+from services.lead_scoring.field_paths import FIXED_PATHS, describe
 from services.lead_scoring.governance import diff_documents, missing_approvals
 from services.lead_scoring.models import DefinitionAudit, LeadDefinitionVersion, RescoreJob
 from services.lead_scoring.schemas import (
@@ -110,9 +110,7 @@ def list_fields(session: SessionDep, user: Reader) -> FieldsOut:
     paths, touch_types = known_fields.known(session)
     return FieldsOut(
         paths=[
-            KnownPathOut(
-                path=path, source="fixed" if path in FIXED_PATHS else "custom", description=FIXED_PATHS.get(path)
-            )
+            KnownPathOut(path=path, source="fixed" if path in FIXED_PATHS else "custom", description=describe(path))
             for path in paths
         ],
         touch_types=touch_types,

@@ -1,7 +1,8 @@
 """What a lead definition can read, and warnings for rules that read a field path or touch type never seen.
 
-A rule on a path nothing ever sets (a typo, or a custom field under the wrong prefix) is valid but never fires:
-the definition is accepted with a warning that names the rule, what it reads and the closest known names.
+A rule on a path nothing ever sets (a typo, or `contact.custom.<name>` for a custom field read at `contact.<name>`) is
+valid but never fires: the definition is accepted with a warning naming the rule, what it reads and the closest known
+names.
 """
 
 from __future__ import annotations
@@ -13,13 +14,11 @@ from dataclasses import dataclass
 
 from events.catalog.common import ContactTraits
 from events.catalog.touches import TOUCH_TYPES
-from services.lead_scoring.conditions import FIELD_PATTERN
+from services.lead_scoring.conditions import CUSTOM, NAMED_CONTACT_FIELDS
 from services.lead_scoring.definition import LeadDefinition
 
 _TRAIT_PATHS = {
-    f"contact.{name}": field.description or name
-    for name, field in ContactTraits.model_fields.items()
-    if name != "custom"
+    f"contact.{name}": field.description or name for name, field in ContactTraits.model_fields.items() if name != CUSTOM
 }
 CONTACT_PATHS: dict[str, str] = {
     **_TRAIT_PATHS,
@@ -35,15 +34,29 @@ ACCOUNT_PATHS: dict[str, str] = {
     "account.country": "ISO 3166-1 alpha-2 country, from the contact's traits.",
 }
 FIXED_PATHS: dict[str, str] = {**CONTACT_PATHS, **ACCOUNT_PATHS}
-"""Every attribute leadflow itself sets, with what it holds; custom fields add `contact.custom.<name>`."""
-CUSTOM_PREFIX = "contact.custom."
-_ADDRESSABLE = re.compile(FIELD_PATTERN)
+"""Every attribute leadflow itself sets, with what it holds; custom fields add `contact.<name>`."""
+_CUSTOM_PREFIX = f"contact.{CUSTOM}."
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")  # one segment of FIELD_PATTERN: "a.b" would read a nested value
 
 
 def custom_path(name: str) -> str | None:
-    """The path a custom field is read at, or None when its name cannot be written in a rule (spaces, dashes)."""
-    path = CUSTOM_PREFIX + name
-    return path if _ADDRESSABLE.match(path) else None
+    """The path a rule reads a custom field at, or None when its name cannot be written in a rule (spaces, dashes).
+
+    `contact.<name>`, unless a named attribute shadows it (Mautic's `title`, a salutation): `contact.custom.<name>`.
+    """
+    if not _NAME.match(name):
+        return None
+    return f"contact.{CUSTOM}.{name}" if name in NAMED_CONTACT_FIELDS else f"contact.{name}"
+
+
+def describe(path: str) -> str:
+    """What a known path holds: leadflow's own attributes as FIXED_PATHS says, else a custom field."""
+    if path in FIXED_PATHS:
+        return FIXED_PATHS[path]
+    if path.startswith(_CUSTOM_PREFIX):
+        named = "contact." + path.removeprefix(_CUSTOM_PREFIX)
+        return f"A custom field of the sending system, named like `{named}`, which it never replaces."
+    return "A custom field of the sending system."
 
 
 @dataclass(frozen=True)
@@ -114,6 +127,11 @@ def field_warnings(
     for read in reads(definition):
         if read.kind == "path" and read.name not in paths:
             close = difflib.get_close_matches(read.name, list(paths), n=3, cutoff=0.6)
+            # contact.custom.<name> for a custom field read at contact.<name>: that one first, whatever the spelling
+            # distance to the others.
+            readable = "contact." + read.name.removeprefix(_CUSTOM_PREFIX)
+            if read.name.startswith(_CUSTOM_PREFIX) and readable in paths:
+                close = [readable, *(name for name in close if name != readable)][:3]
         elif read.kind == "touch_type" and read.name.casefold() not in folded:
             close = [folded[name] for name in difflib.get_close_matches(read.name.casefold(), list(folded), 3, 0.6)]
         else:

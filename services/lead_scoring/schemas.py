@@ -101,7 +101,10 @@ class KnownPathOut(BaseModel):
     """An attribute path a rule can read."""
 
     path: str
-    source: Literal["fixed", "custom"] = Field(description="fixed: set by leadflow; custom: a custom field seen.")
+    source: Literal["fixed", "custom"] = Field(
+        description="fixed: set by leadflow; custom: a custom field seen, read at contact.<name> "
+        "(at contact.custom.<name> when a fixed path has its name)."
+    )
     description: str | None
 
 

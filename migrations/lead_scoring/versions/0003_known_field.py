@@ -21,6 +21,19 @@ depends_on: str | Sequence[str] | None = None
 
 SCHEMA = "lead_scoring"
 ADDRESSABLE = r"^[A-Za-z_][A-Za-z0-9_]*$"
+# The contact's own attributes as of this revision (conditions.NAMED_CONTACT_FIELDS): they shadow a custom field of
+# their name, which is then read at contact.custom.<name>; every other custom field is read at contact.<name>.
+NAMED = frozenset(
+    {"first_name", "last_name", "title", "job_function", "seniority", "phone", "company", "industry", "employees"}
+    | {"country", "city", "linkedin_url", "marketing_consent", "custom", "email", "email_domain", "buying_role"}
+)
+
+
+def readable_path(name: str) -> str | None:
+    """The path a rule reads a custom field at (field_paths.custom_path as of this revision), None if it has none."""
+    if not re.match(ADDRESSABLE, name):
+        return None
+    return f"contact.custom.{name}" if name in NAMED else f"contact.{name}"
 
 
 def upgrade() -> None:
@@ -39,9 +52,12 @@ def upgrade() -> None:
     contact = sa.table("contact", sa.column("attributes", sa.JSON()), schema=schema)
     rows = {("touch_type", kind) for kind in bind.execute(sa.select(touch.c.touch_type).distinct()).scalars()}
     for attributes in bind.execute(sa.select(contact.c.attributes)).scalars():
-        custom = attributes.get("custom") if isinstance(attributes, dict) else None
-        if isinstance(custom, dict):
-            rows |= {("path", f"contact.custom.{name}") for name in custom if re.match(ADDRESSABLE, name)}
+        if not isinstance(attributes, dict):
+            continue
+        custom = attributes.get("custom")
+        # Contacts learned before custom fields were stored apart hold them at the top level, read there too.
+        names = {*(custom if isinstance(custom, dict) else ()), *(name for name in attributes if name not in NAMED)}
+        rows |= {("path", path) for name in names if (path := readable_path(name))}
     if rows:
         op.bulk_insert(known, [{"kind": kind, "name": name, "first_seen_at": now} for kind, name in sorted(rows)])
 
