@@ -189,13 +189,12 @@ def _contact_field(name: str) -> Getter:
         return named
 
     def custom(contact: Attributes, account: Attributes | None) -> object:
-        # Stored apart (attributes["custom"]) so that it never overwrites a trait; contacts learned before that
-        # hold it at the top level, which is read first.
-        value = contact.get(name, _MISSING)
-        if value is _MISSING:
-            fields = contact.get(CUSTOM)
-            return fields.get(name, _MISSING) if isinstance(fields, Mapping) else _MISSING
-        return value
+        # Stored apart (attributes["custom"]) so that it never overwrites a trait. Contacts learned before that
+        # hold it at the top level: read there when no newer value was stored apart.
+        fields = contact.get(CUSTOM)
+        if isinstance(fields, Mapping) and name in fields:
+            return fields[name]
+        return contact.get(name, _MISSING)
 
     return custom
 

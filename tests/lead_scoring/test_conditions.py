@@ -93,7 +93,8 @@ def test_a_custom_field_is_read_as_contact_name_and_explained_so():
     when = {"field": "contact.plan", "eq": "enterprise"}
 
     assert check(when, {"custom": {"plan": "Enterprise"}}) == ("contact.plan=Enterprise",)
-    assert check(when, {"plan": "free", "custom": {"plan": "enterprise"}}) is None  # stored at the top level earlier
+    assert check(when, {"plan": "Enterprise", "custom": {}}) == ("contact.plan=Enterprise",)  # stored so earlier
+    assert check(when, {"plan": "enterprise", "custom": {"plan": "free"}}) is None  # the newer value
     assert check(when, {"custom": "enterprise"}) is None
     assert check({"field": "contact.plan", "exists": False}, {"custom": {}}) == ("contact.plan missing",)
 
