@@ -69,6 +69,7 @@ class LimitedRoute(APIRoute):
             _check_content_type(request, accepted)
             raw = await read_body(request, MAX_BODY_BYTES)
             request.state.json_body = await run_in_threadpool(parse_json, raw)
+            request.state.raw_body = raw  # for routes that check a signature of the bytes as sent
             return await handler(Request(request.scope, _replaying(raw, request.receive)))
 
         return checked

@@ -52,6 +52,13 @@ class Settings(BaseSettings):
     secret_key: SecretStr = Field(
         default=SecretStr(DEFAULT_SECRET), description="Signs API tokens; must be set in production."
     )
+    mautic_webhook_secret: SecretStr | None = Field(
+        default=None, description="When set, Mautic webhooks must carry a valid Webhook-Signature (else 401)."
+    )
+    hubspot_client_secret: SecretStr | None = Field(
+        default=None,
+        description="When set, HubSpot webhooks must carry a valid X-HubSpot-Signature-v3, at most 5 minutes old.",
+    )
 
     @model_validator(mode="after")
     def _refuse_default_secret_in_production(self) -> Settings:

@@ -9,14 +9,16 @@ from typing import Annotated
 
 import typer
 import uvicorn
+from sqlalchemy.engine import make_url
 
 from auth.tokens import ROLES, issue_token
 from database import migrate
 from database.engine import make_engine
 from events.envelope import utc_now
 from kernel.service import Context
-from kernel.settings import Settings, get_settings
+from kernel.settings import Settings
 from leadflow.app import SERVICES, build_services, create_app, open_event_log, timer_scheduler
+from leadflow.cli_client import load_settings
 from leadflow.cli_definition import definition
 from leadflow.cli_handoffs import handoffs
 from leadflow.cli_routing import routing
@@ -24,7 +26,7 @@ from leadflow.logs import configure_logging
 from leadflow.runtime import stop_on_signals
 
 app = typer.Typer(help="leadflow: lead management between B2B marketing and sales.", no_args_is_help=True)
-db = typer.Typer(help="Database migrations.", no_args_is_help=True)
+db = typer.Typer(help="Database migrations (for operators: they need LEADFLOW_DATABASE_URL).", no_args_is_help=True)
 contracts = typer.Typer(help="The event and API contracts in contracts/.", no_args_is_help=True)
 token = typer.Typer(help="API tokens.", no_args_is_help=True)
 app.add_typer(db, name="db")
@@ -39,9 +41,24 @@ log = logging.getLogger("leadflow")
 
 
 def _settings() -> Settings:
-    settings = get_settings()
+    settings = load_settings()
     configure_logging(settings.effective_log_format, settings.log_level)
     return settings
+
+
+def _database(settings: Settings, *, create: bool = False) -> str:
+    """The database URL; a SQLite file that does not exist is refused in one line, unless the command creates it."""
+    url = make_url(settings.database_url)
+    if url.drivername.startswith("sqlite") and url.database not in (None, "", ":memory:"):
+        path = Path(str(url.database)).resolve()
+        if not path.exists() and not create:
+            typer.echo(
+                f"no leadflow database at {path}: set LEADFLOW_DATABASE_URL to it "
+                "(or run `leadflow db upgrade` to create one there)",
+                err=True,
+            )
+            raise typer.Exit(2)
+    return settings.database_url
 
 
 @app.command()
@@ -49,9 +66,10 @@ def up(
     host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
 ) -> None:
-    """Run every service in one process on the embedded default: a SQLite file and the SQL event log."""
+    """Run every service in one process on the embedded default: the SQLite file of LEADFLOW_DATABASE_URL (created
+    if missing, ./leadflow.db by default) and the SQL event log."""
     settings = _settings()
-    migrate.upgrade(make_engine(settings.database_url))
+    migrate.upgrade(make_engine(_database(settings, create=True)))
     if settings.environment == "local":
         _print_local_tokens(settings)
     host, port = host or settings.http_host, port or settings.http_port
@@ -72,8 +90,10 @@ def run(
     service: Annotated[str, typer.Argument(help=f"One of: {', '.join(SERVICES)}, or scheduler.")],
     port: Annotated[int | None, typer.Option(help="Port of the service's HTTP API.")] = None,
 ) -> None:
-    """Run one service (its consumers and its API), or the timer scheduler alone, until SIGTERM."""
+    """For operators: run one service (its consumers and its API), or the timer scheduler alone, until SIGTERM, on
+    the database of LEADFLOW_DATABASE_URL (migrated by `leadflow db upgrade`)."""
     settings = _settings()
+    _database(settings)
     if service == "scheduler":
         engine = make_engine(settings.database_url)
         context = Context(settings=settings, engine=engine, log=open_event_log(settings, engine))
@@ -88,9 +108,9 @@ def run(
 
 @app.command()
 def relay() -> None:
-    """Publish the outbox to Kafka until SIGTERM."""
+    """For operators: publish the outbox of LEADFLOW_DATABASE_URL's database to Kafka until SIGTERM."""
     settings = _settings()
-    event_log = open_event_log(settings, make_engine(settings.database_url))
+    event_log = open_event_log(settings, make_engine(_database(settings)))
     outbox_relay = event_log.relay()
     if outbox_relay is None:
         raise typer.BadParameter("the SQL event log needs no relay; set LEADFLOW_EVENT_LOG=kafka")
@@ -100,22 +120,25 @@ def relay() -> None:
 
 @db.command("upgrade")
 def db_upgrade(revision: str = "head") -> None:
-    """Migrate every service's tables to `revision`."""
-    migrate.upgrade(make_engine(_settings().database_url), revision)
-    typer.echo("database is up to date")
+    """For operators: migrate every service's tables of LEADFLOW_DATABASE_URL's database to `revision` (a SQLite
+    file is created if missing: ./leadflow.db by default)."""
+    url = _database(_settings(), create=True)
+    migrate.upgrade(make_engine(url), revision)
+    typer.echo(f"database {make_url(url).render_as_string(hide_password=True)} is up to date")
 
 
 @db.command("downgrade")
 def db_downgrade(revision: str = "base") -> None:
-    """Migrate every service's tables back to `revision` (default: drop them all)."""
-    migrate.downgrade(make_engine(_settings().database_url), revision)
+    """For operators: migrate every service's tables of LEADFLOW_DATABASE_URL's database back to `revision`
+    (default: drop them all)."""
+    migrate.downgrade(make_engine(_database(_settings())), revision)
     typer.echo(f"database downgraded to {revision}")
 
 
 @db.command("current")
 def db_current() -> None:
-    """Show the revision of each service's tables."""
-    for owner, revision in migrate.current(make_engine(_settings().database_url)).items():
+    """For operators: show the revision of each service's tables in LEADFLOW_DATABASE_URL's database."""
+    for owner, revision in migrate.current(make_engine(_database(_settings()))).items():
         typer.echo(f"{owner:<14} {revision or '(none)'}")
 
 
@@ -134,7 +157,7 @@ def token_issue(
     role: Annotated[str, typer.Option(help=f"One of: {', '.join(ROLES)}.")],
     days: Annotated[int, typer.Option(help="Days until it expires.")] = 90,
 ) -> None:
-    """Issue a bearer token."""
+    """For operators: issue a bearer token, signed with LEADFLOW_SECRET_KEY (the API's own)."""
     settings = _settings()
     try:
         value = issue_token(settings.secret_key.get_secret_value(), subject, role, utc_now() + timedelta(days=days))

@@ -11,9 +11,10 @@ from typing import Annotated, Any
 
 import httpx
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 
-from kernel.settings import get_settings
+from kernel.settings import Settings, get_settings
 
 console = Console()
 
@@ -29,7 +30,10 @@ class Api:
 
     def __init__(self, url: str | None, token: str) -> None:
         if not token:
-            console.print("[red]no token[/red]: set LEADFLOW_TOKEN (or pass --token); `leadflow token issue` makes one")
+            console.print(
+                "[red]no token[/red]: set LEADFLOW_TOKEN (or pass --token); `leadflow token issue` makes one",
+                soft_wrap=True,
+            )
             raise typer.Exit(2)
         self.url = url or default_api_url()
         self._client = httpx.Client(base_url=self.url, headers={"Authorization": f"Bearer {token}"}, timeout=60)
@@ -41,7 +45,8 @@ class Api:
             body = response.json() if response.headers.get("content-type", "").endswith("json") else {}
             console.print(
                 f"[red]{response.status_code} {body.get('title', response.reason_phrase)}[/red]: "
-                f"{body.get('detail', response.text)}"
+                f"{body.get('detail', response.text)}",
+                soft_wrap=True,
             )
             for item in body.get("errors", [])[1:]:
                 console.print(f"  - {item.get('message') or item}")
@@ -55,12 +60,26 @@ class Api:
         except httpx.HTTPError as error:
             console.print(
                 f"[red]cannot reach the API at {self.url}[/red] ({error}): start it (`leadflow up`) "
-                "or set LEADFLOW_API_URL"
+                "or set LEADFLOW_API_URL",
+                soft_wrap=True,
             )
             raise typer.Exit(2) from None
 
 
+def load_settings() -> Settings:
+    """The settings; invalid ones end the command with one line naming the variable and what is wrong."""
+    try:
+        return get_settings()
+    except ValidationError as error:  # one line saying what to set, not a traceback
+        first = error.errors()[0]
+        message = first["msg"].removeprefix("Value error, ")
+        if first["loc"]:
+            message = "LEADFLOW_" + "_".join(str(part) for part in first["loc"]).upper() + ": " + message
+        console.print(f"[red]invalid settings[/red]: {message}", soft_wrap=True)
+        raise typer.Exit(2) from None
+
+
 def default_api_url() -> str:
     """LEADFLOW_API_URL, else the API of these settings (so LEADFLOW_HTTP_PORT is honoured)."""
-    settings = get_settings()
+    settings = load_settings()
     return settings.api_url or f"http://{settings.http_host}:{settings.http_port}"

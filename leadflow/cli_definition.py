@@ -18,11 +18,21 @@ from typing import Annotated, Any
 import typer
 import yaml
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
+from rich.table import Column, Table
 
 from leadflow.cli_client import Api, ApiUrl, Token, console
 
 definition = typer.Typer(help="The lead definition marketing and sales agree on.", no_args_is_help=True)
+
+
+def _id_column(header: str = "id") -> Column:
+    """Ids are copied into other commands: printed whole, on one line when it fits, folded (never cut) when not."""
+    return Column(header, no_wrap=True, min_width=36, overflow="fold")
+
+
+DocumentFile = Annotated[
+    Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="A definition in YAML or JSON.")
+]
 
 
 def _document(path: Path) -> dict[str, Any]:
@@ -41,12 +51,19 @@ def _show(row: dict[str, Any]) -> None:
     version = f"v{row['version']}" if row["version"] else "draft"
     console.print(f"[bold]{row['name']}[/bold] {version} [{row['status']}] id={row['id']} revision={row['revision']}")
     console.print(f"  approvals: {approvals}")
+    console.print(f"  open MQLs it no longer qualifies (unaccepted): {row.get('open_mqls', 'keep')}")
+    _warn(row.get("warnings", []))
+
+
+def _warn(warnings: list[dict[str, Any]]) -> None:
+    for warning in warnings:
+        console.print(f"  [yellow]warning[/yellow] {warning['message']}", soft_wrap=True)
 
 
 @definition.command("list")
 def list_definitions(api_url: ApiUrl = None, token: Token = "") -> None:
     """Drafts and versions, newest first, with who approved and published what."""
-    table = Table("version", "status", "name", "revision", "approvals", "published", "id")
+    table = Table("version", "status", "name", "revision", "approvals", "published", _id_column())
     for row in Api(api_url, token).call("GET", "/v1/definitions"):
         approved = [side for side, given in row["approvals"].items() if given]
         table.add_row(
@@ -73,13 +90,39 @@ def show(definition_id: str, api_url: ApiUrl = None, token: Token = "") -> None:
 
 
 @definition.command("draft")
-def draft(file: Path, api_url: ApiUrl = None, token: Token = "") -> None:
+def draft(file: DocumentFile, api_url: ApiUrl = None, token: Token = "") -> None:
     """Start a draft from a YAML or JSON file (validated: each problem names the rule and the field)."""
     _show(Api(api_url, token).call("POST", "/v1/definitions", json={"document": _document(file)}))
 
 
+@definition.command("validate")
+def validate(file: DocumentFile, api_url: ApiUrl = None, token: Token = "") -> None:
+    """Check a YAML or JSON definition without storing it: its errors, or the warnings on what its rules read."""
+    warnings = Api(api_url, token).call("POST", "/v1/definitions/validate", json={"document": _document(file)})
+    console.print(f"{file}: valid" + (f", {len(warnings)} warning(s)" if warnings else ""))
+    _warn(warnings)
+
+
+@definition.command("fields")
+def fields(api_url: ApiUrl = None, token: Token = "") -> None:
+    """The attribute paths and touch types a definition can read: leadflow's own and those seen in ingested data."""
+    known = Api(api_url, token).call("GET", "/v1/definitions/fields")
+    table = Table(Column("path", overflow="fold"), "source", "what it holds")
+    for item in known["paths"]:
+        table.add_row(item["path"], item["source"], item["description"] or "")
+    console.print(table)
+    console.print("touch types: " + ", ".join(known["touch_types"]), soft_wrap=True)
+
+
+@definition.command("delete")
+def delete(definition_id: str, api_url: ApiUrl = None, token: Token = "") -> None:
+    """Delete a draft (a published version cannot be: it stays as history)."""
+    Api(api_url, token).call("DELETE", f"/v1/definitions/{definition_id}")
+    console.print(f"draft {definition_id} deleted")
+
+
 @definition.command("edit")
-def edit(definition_id: str, file: Path, api_url: ApiUrl = None, token: Token = "") -> None:
+def edit(definition_id: str, file: DocumentFile, api_url: ApiUrl = None, token: Token = "") -> None:
     """Replace a draft's document: a new revision, and both approvals are cleared."""
     _show(Api(api_url, token).call("PUT", f"/v1/definitions/{definition_id}", json={"document": _document(file)}))
 
@@ -140,7 +183,7 @@ def rollback(
 @definition.command("rescores")
 def rescores(api_url: ApiUrl = None, token: Token = "") -> None:
     """Rescoring runs after each publication, with their progress."""
-    table = Table("version", "status", "done", "total", "started", "finished")
+    table = Table("version", "status", "done", "total", "started", "finished", "MQLs: kept / accepted / returned")
     for job in Api(api_url, token).call("GET", "/v1/definitions/rescores"):
         table.add_row(
             str(job["definition_version"]),
@@ -149,6 +192,8 @@ def rescores(api_url: ApiUrl = None, token: Token = "") -> None:
             str(job["total"]),
             job["created_at"],
             job["finished_at"] or "-",
+            f"{job['mqls_still_qualified'] + job['mqls_kept_by_policy']} / {job['mqls_kept_accepted']} / "
+            f"{job['mqls_returned_to_engaged']}",
         )
     console.print(table)
 
@@ -171,6 +216,15 @@ def _follow_rescore(api: Api, version: int) -> None:
                     break
             time.sleep(0.5)
     console.print(f"rescoring {job['status']}: {job['done']} leads")
+    console.print(_mql_cases(job))
+
+
+def _mql_cases(job: dict[str, Any]) -> str:
+    return (
+        f"open MQLs: {job['mqls_still_qualified']} still qualify; of those it no longer qualifies, "
+        f"{job['mqls_kept_accepted']} kept (a handoff accepted them), {job['mqls_kept_by_policy']} kept (policy), "
+        f"{job['mqls_returned_to_engaged']} returned to engaged"
+    )
 
 
 @definition.command("simulate")
@@ -179,53 +233,95 @@ def simulate(
     start: Annotated[datetime, typer.Option("--from", help="Report qualifications from here (UTC).")],
     end: Annotated[datetime, typer.Option("--to", help="Replay touches before this (UTC).")],
     segment: Annotated[str | None, typer.Option(help="Break MQLs down by this field, e.g. account.country.")] = None,
-    workers: Annotated[int, typer.Option(help="Processes to replay accounts in.")] = os.cpu_count() or 1,
+    here: Annotated[
+        bool,
+        typer.Option(
+            "--here",
+            help="For operators: replay in this process on LEADFLOW_DATABASE_URL (which must be set), with every "
+            "core, instead of asking the API.",
+        ),
+    ] = False,
+    workers: Annotated[int, typer.Option(help="With --here: processes to replay accounts in.")] = os.cpu_count() or 1,
+    api_url: ApiUrl = None,
+    token: Token = "",
 ) -> None:
-    """Replay stored history through a definition and the one in force, here, on the configured database."""
+    """Replay stored history through a definition and the one in force; per rule, the contacts and touches it fired
+    on (a rule that never fires is flagged)."""
+    window = {"start": _utc(start).isoformat(), "end": _utc(end).isoformat(), "segment": segment}
+    if not here:
+        with console.status("replaying the stored history (the API answers when done)"):
+            result = Api(api_url, token).call("POST", f"/v1/definitions/{definition_id}/simulate", json=window)
+        _report(result)
+        return
+    _report(_simulate_here(definition_id, window, workers))
+
+
+def _simulate_here(definition_id: str, window: dict[str, Any], workers: int) -> dict[str, Any]:
     from database.engine import make_engine, make_session_factory
-    from kernel.settings import get_settings
     from services.lead_scoring.api_simulation import SimulateIn, run_simulation
 
-    window = SimulateIn(start=_utc(start), end=_utc(end), segment=segment)
-    session_factory = make_session_factory(make_engine(get_settings().database_url))
+    url = os.environ.get("LEADFLOW_DATABASE_URL")
+    if not url:
+        console.print("[red]--here needs the database[/red]: set LEADFLOW_DATABASE_URL (or drop --here to ask the API)")
+        raise typer.Exit(2)
+    session_factory = make_session_factory(make_engine(url))
     columns = (TextColumn("replaying"), BarColumn(), MofNCompleteColumn(), TextColumn("touches"), TimeElapsedColumn())
     with Progress(*columns, console=console) as progress, session_factory() as session:
         task = progress.add_task("simulate", total=None)
         result = run_simulation(
             session,
             uuid.UUID(definition_id),
-            window,
+            SimulateIn.model_validate(window),
             workers=workers,
             progress=lambda done, total: progress.update(task, completed=done, total=total),
         )
-    _report(result)
+    return result.model_dump(mode="json")
 
 
 def _utc(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _report(result: Any) -> None:
-    console.print(f"{result.touches:,} touches replayed in {result.seconds:.1f} s")
+def _report(result: dict[str, Any]) -> None:
+    console.print(f"{result['touches']:,} touches replayed in {result['seconds']:.1f} s")
     table = Table("", "draft", "in force")
-    sides = [result.draft, result.published]
+    sides = [result["draft"], result["published"]]
     rows: list[tuple[str, Callable[[Any], str]]] = [
-        ("definition", lambda side: f"{side.name} ({side.status} v{side.version or '-'})"),
-        ("MQLs", lambda side: f"{side.mqls:,} ({side.leads:,} leads)"),
-        ("acceptance rate", lambda side: _rate(side.quality.acceptance_rate)),
-        ("win rate", lambda side: _rate(side.quality.win_rate)),
-        ("precision", lambda side: _rate(side.quality.precision)),
-        ("recall", lambda side: _rate(side.quality.recall)),
+        ("definition", lambda side: f"{side['name']} ({side['status']} v{side['version'] or '-'})"),
+        ("MQLs", lambda side: f"{side['mqls']:,} ({side['leads']:,} leads)"),
+        ("acceptance rate", lambda side: _rate(side["quality"]["acceptance_rate"])),
+        ("win rate", lambda side: _rate(side["quality"]["win_rate"])),
+        ("precision", lambda side: _rate(side["quality"]["precision"])),
+        ("recall", lambda side: _rate(side["quality"]["recall"])),
     ]
     for label, value in rows:
         table.add_row(label, *(value(side) if side else "-" for side in sides))
     console.print(table)
     weeks = Table("week", "draft", "in force")
-    for week in sorted(set(result.draft.per_week) | set(result.published.per_week if result.published else {})):
-        in_force = result.published.per_week.get(week, 0) if result.published else "-"
-        weeks.add_row(week, str(result.draft.per_week.get(week, 0)), str(in_force))
+    published = result["published"]
+    for week in sorted(set(result["draft"]["per_week"]) | set(published["per_week"] if published else {})):
+        in_force = published["per_week"].get(week, 0) if published else "-"
+        weeks.add_row(week, str(result["draft"]["per_week"].get(week, 0)), str(in_force))
     console.print(weeks)
-    console.print(f"newly qualified under the draft: {len(result.newly_qualified):,}; dropped: {len(result.dropped):,}")
+    _rules_report(result["draft"], published)
+    console.print(
+        f"newly qualified under the draft: {len(result['newly_qualified']):,}; dropped: {len(result['dropped']):,}"
+    )
+
+
+def _rules_report(draft: dict[str, Any], published: dict[str, Any] | None) -> None:
+    for side, title in ((draft, "draft"), (published, "in force")):
+        if side is None:
+            continue
+        table = Table("rule", "kind", "contacts", "touches", "", title=f"rules of the {title}")
+        table.columns[0].overflow = "fold"
+        for rule in side["rules"]:
+            touches = "-" if rule["touches"] is None else f"{rule['touches']:,}"
+            flag = "[yellow]never fired[/yellow]" if rule["never_fired"] else ""
+            table.add_row(rule["rule_id"], rule["kind"], f"{rule['contacts']:,}", touches, flag)
+        console.print(table)
+        if side["never_fired"]:
+            console.print(f"[yellow]never fired ({title}):[/yellow] {', '.join(side['never_fired'])}", soft_wrap=True)
 
 
 def _rate(value: float | None) -> str:

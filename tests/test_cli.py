@@ -137,3 +137,27 @@ def test_simulate_shows_what_a_stricter_draft_would_drop(running_up: str, tmp_pa
     assert simulated.returncode == 0, simulated.stdout + simulated.stderr
     assert "newly qualified under the draft: 0; dropped: 1" in simulated.stdout
     assert "2026-W45" in simulated.stdout
+
+
+def test_fields_lists_a_custom_trait_at_contact_name_and_validate_suggests_it_for_contact_custom(
+    running_up: str, tmp_path: Path
+) -> None:
+    automation = {"Authorization": f"Bearer {issue_token(SECRET, 'segment', 'marketing_automation')}"}
+    identify = {**IDENTIFY, "traits": {**IDENTIFY["traits"], "occupation": "Engineer"}}
+    assert httpx.post(f"{running_up}/v1/touches", json=identify, headers=automation).status_code == 202
+    deadline = time.monotonic() + 30
+    while "contact.occupation" not in (listed := _cli(running_up, "manager", "definition", "fields")).stdout:
+        assert time.monotonic() < deadline, listed.stdout + listed.stderr
+        time.sleep(0.2)
+    assert re.search(r"contact\.occupation\s+.*custom\s+.*A custom field of the sending system", listed.stdout)
+    document = yaml.safe_load((ROOT / "config/lead_definition.example.yaml").read_text())
+    document["fit"]["rules"].append(
+        {"id": "fit.engineer", "when": {"field": "contact.custom.occupation", "eq": "Engineer"}, "points": 5}
+    )
+    (tmp_path / "custom.yaml").write_text(yaml.safe_dump(document))
+
+    checked = _cli(running_up, "marketing_ops", "definition", "validate", str(tmp_path / "custom.yaml"))
+
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "(`fit.engineer`): field path `contact.custom.occupation` has never been seen" in checked.stdout
+    assert "closest known: `contact.occupation`" in checked.stdout

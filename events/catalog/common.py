@@ -189,8 +189,8 @@ class ContactTraits(EventData):
         default_factory=dict,
         description=(
             "Other fields of the sending system, by field name (at most 200), read by fit rules at "
-            "contact.custom.<name>: a field named like a trait (e.g. Mautic's title, the salutation) never "
-            "replaces that trait. A field named like a text trait holds text or null."
+            "contact.<name>: a field named like a trait (e.g. Mautic's title, the salutation) never replaces that "
+            "trait and is read at contact.custom.<name>. A field named like a text trait holds text or null."
         ),
         json_schema_extra={"properties": {name: dict(_TEXT_OR_NULL) for name in TEXT_TRAITS}},
     )

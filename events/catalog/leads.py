@@ -15,6 +15,7 @@ from events.limits import (
     FiniteFloat,
     Name200,
     Note,
+    Text64,
     Text200,
     Text253,
     Text320,
@@ -59,6 +60,11 @@ class LeadScored(Score, LeadRef):
     previous_stage: Stage | None = Field(default=None, description="The stage before; null for a new lead.")
     trigger_event_id: uuid.UUID | None = Field(
         default=None, description="The event that caused the change (a touch, a publish); null for decay."
+    )
+    reason: Text64 | None = Field(
+        default=None,
+        description="Why the lead is at this stage: criteria, hand_raiser, a disqualifier's reason code, "
+        "recycled_<action>, no_longer_qualifies (a publication returned an MQL no handoff had accepted to engaged).",
     )
 
 

@@ -105,7 +105,7 @@ def _learn_traits(contact: Contact, traits: ContactTraits, now: datetime) -> Non
     learned = {key: value for key, value in traits.model_dump(exclude={"custom"}).items() if value is not None}
     custom = {key: value for key, value in traits.custom.items() if value is not None}
     if custom:
-        # Custom fields have a path of their own (contact.custom.<name>): Mautic's custom title is a salutation
+        # Custom fields are stored apart (rules read them as contact.<name>): Mautic's custom title is a salutation
         # ("Ms") and must never replace the job title that fit rules read at contact.title.
         known = contact.attributes.get("custom")
         learned["custom"] = {**(known if isinstance(known, dict) else {}), **custom}

@@ -1,9 +1,10 @@
-"""Ingest: what marketing automation sends (CloudEvents, Segment calls, Mautic webhooks) as leadflow events."""
+"""Ingest: what marketing automation sends (CloudEvents, Segment calls, Mautic, HubSpot and Marketo) as events."""
 
 from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
@@ -15,6 +16,8 @@ import events.catalog  # noqa: F401 - registers every type, so leadflow's own ty
 from events.catalog.touches import ContactErased, ContactIdentified, TouchRecorded
 from events.envelope import Envelope, EventData
 from events.registry import REGISTRY, Event, EventRejected, decode, encode
+from services.lead_scoring.adapter_hubspot import hubspot_form_items, hubspot_items, is_hubspot_form, is_hubspot_webhook
+from services.lead_scoring.adapter_marketo import is_marketo_activities, marketo_items
 from services.lead_scoring.adapter_mautic import mautic_items
 from services.lead_scoring.adapter_segment import SEGMENT_CALLS, segment_items, touch_type_of
 from services.lead_scoring.adapter_support import (
@@ -37,6 +40,7 @@ __all__ = [
     "IngestResult",
     "adapt",
     "ingest_event_id",
+    "is_mautic_webhook",
     "touch_type_of",
 ]
 
@@ -67,12 +71,21 @@ class IngestResult:
     accepted_items: list[AcceptedItem]
 
 
-def adapt(content_type: str, body: Any, received_at: datetime) -> IngestResult:
-    """Turn a parsed ingest body into events, item by item: a bad item never costs the valid ones."""
+def adapt(
+    content_type: str, body: Any, received_at: datetime, *, known_emails: Mapping[str, str] | None = None
+) -> IngestResult:
+    """Turn a parsed ingest body into events, item by item: a bad item never costs the valid ones.
+
+    `known_emails`: the emails of contacts already known by a HubSpot id, for HubSpot webhooks (which carry none).
+    """
     if received_at.tzinfo is None:
         raise ValueError("received_at must be timezone-aware")
     try:
-        items = _items(content_type.split(";", 1)[0].strip().lower(), body, received_at)
+        media_type = content_type.split(";", 1)[0].strip().lower()
+        if media_type == JSON and is_hubspot_webhook(body):
+            items = hubspot_items(body, received_at, known_emails or {})
+        else:
+            items = _items(media_type, body, received_at)
     except ItemRejected as rejection:
         return IngestResult([], [IngestError(f, m) for f, m in rejection.errors], [])
     accepted: list[Event[Any]] = []
@@ -121,8 +134,12 @@ def _items(media_type: str, body: Any, received_at: datetime) -> list[Item]:
         raise ItemRejected("content-type", f"{media_type or '(none)'} is not accepted: send one of {expected}")
     if not isinstance(body, dict):
         raise ItemRejected("body", "must be a JSON object or array")
-    if any(isinstance(key, str) and key.startswith("mautic.") for key in body):
+    if is_mautic_webhook(body):
         return mautic_items(body, received_at)
+    if is_hubspot_form(body):
+        return hubspot_form_items(body, received_at)
+    if is_marketo_activities(body):
+        return marketo_items(body, received_at)
     if "specversion" in body:
         return [Item("", None, partial(_cloudevent, body, ""))]
     if (
@@ -133,9 +150,14 @@ def _items(media_type: str, body: Any, received_at: datetime) -> list[Item]:
         return segment_items(body, received_at)
     raise ItemRejected(
         "body",
-        "is not a CloudEvent (no specversion), a Segment call (no type and messageId) "
-        "or a Mautic webhook (no mautic.* key)",
+        "is not a CloudEvent (no specversion), a Segment call (no type and messageId), a Mautic webhook "
+        "(no mautic.* key), a HubSpot form submission (no fields) or Marketo activities (no result)",
     )
+
+
+def is_mautic_webhook(body: object) -> bool:
+    """Whether a body is a Mautic webhook: an object keyed by mautic.* event types."""
+    return isinstance(body, dict) and any(isinstance(key, str) and key.startswith("mautic.") for key in body)
 
 
 def _pydantic_errors(error: ValidationError, prefix: str) -> ItemRejected:

@@ -17,7 +17,8 @@ from kernel.http_limits import JSON, JsonBody, LimitedRoute, check_items, media_
 from kernel.problems import Problem
 from services.lead_scoring import repository
 from services.lead_scoring.account_view import account_view
-from services.lead_scoring.adapters import CLOUDEVENTS, CLOUDEVENTS_BATCH, adapt
+from services.lead_scoring.adapter_hubspot import hubspot_contact_ids, is_hubspot_webhook
+from services.lead_scoring.adapters import CLOUDEVENTS, CLOUDEVENTS_BATCH, adapt, is_mautic_webhook
 from services.lead_scoring.definition import Ranking
 from services.lead_scoring.models import Contact, Lead
 from services.lead_scoring.normalise import InvalidEmail, normalise_email
@@ -33,6 +34,7 @@ from services.lead_scoring.schemas import (
     decode_cursor,
     encode_cursor,
 )
+from services.lead_scoring.signatures import SignatureRefused, verify_hubspot_v3, verify_mautic
 from services.lead_scoring.touched import touched_contacts
 
 router = APIRouter(tags=["leads"], route_class=LimitedRoute)
@@ -55,13 +57,15 @@ _ANY_JSON = {"schema": {"type": ["object", "array"]}}
 @router.post(
     "/v1/touches",
     status_code=status.HTTP_202_ACCEPTED,
+    responses=problems.responses(401),
     openapi_extra={
         "requestBody": {
             "required": True,
             "description": (
                 "A CloudEvent (application/cloudevents+json), a CloudEvents batch "
                 "(application/cloudevents-batch+json), a Segment track/identify/page call or batch, "
-                "or a Mautic webhook body (application/json). At most 1 MiB and 5,000 items."
+                "a Mautic webhook body, a HubSpot webhook delivery or form submission, or Marketo activities "
+                "(application/json). At most 1 MiB and 5,000 items."
             ),
             "content": {JSON: _ANY_JSON, CLOUDEVENTS: _ANY_JSON, CLOUDEVENTS_BATCH: _ANY_JSON},
         }
@@ -70,7 +74,9 @@ _ANY_JSON = {"schema": {"type": ["object", "array"]}}
 def ingest(request: Request, user: Ingestor, body: JsonBody, uow: UnitOfWorkDep) -> IngestOut:
     """Accept touches and identities from marketing automation; says per item what was accepted or why not."""
     check_items(_item_count(body))
-    result = adapt(media_type(request), body, utc_now())
+    _check_signature(request, body)
+    known = repository.emails_by_external_id(uow.session, "hubspot_contact_id", hubspot_contact_ids(body))
+    result = adapt(media_type(request), body, utc_now(), known_emails=known)
     rejected = [{"field": error.field, "message": error.message, "index": error.index} for error in result.rejected]
     if not result.accepted:
         first = result.rejected[0] if result.rejected else None
@@ -93,6 +99,29 @@ def ingest(request: Request, user: Ingestor, body: JsonBody, uow: UnitOfWorkDep)
     return IngestOut(accepted=accepted, rejected=rejected)
 
 
+def _check_signature(request: Request, body: Any) -> None:
+    """Mautic and HubSpot webhooks must be signed when their secret is set: 401 naming the header otherwise."""
+    settings = request.app.state.settings
+    raw: bytes = getattr(request.state, "raw_body", b"")
+    try:
+        if settings.mautic_webhook_secret and is_mautic_webhook(body):
+            secret = settings.mautic_webhook_secret.get_secret_value()
+            verify_mautic(raw, request.headers.get("Webhook-Signature"), secret)
+        if settings.hubspot_client_secret and is_hubspot_webhook(body):
+            verify_hubspot_v3(
+                method=request.method,
+                uri=str(request.url),
+                raw_body=raw,
+                timestamp=request.headers.get("X-HubSpot-Request-Timestamp"),
+                signature=request.headers.get("X-HubSpot-Signature-v3"),
+                secret=settings.hubspot_client_secret.get_secret_value(),
+                now=utc_now(),
+            )
+    except SignatureRefused as refused:
+        errors = [{"field": refused.header, "message": refused.reason}]
+        raise Problem(401, "Signature refused", str(refused), errors=errors) from None
+
+
 def _item_count(body: Any) -> int:
     """Items in an ingest body: a batch's entries, a Mautic webhook's events, else one."""
     if isinstance(body, list):
@@ -103,6 +132,8 @@ def _item_count(body: Any) -> int:
         mautic = [value for key, value in body.items() if str(key).startswith("mautic.") and isinstance(value, list)]
         if mautic:
             return sum(len(events) for events in mautic)
+        if isinstance(body.get("result"), list):  # Marketo activities
+            return len(body["result"])
     return 1
 
 

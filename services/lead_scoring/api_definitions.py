@@ -17,7 +17,9 @@ from kernel.dependencies import SessionDep, UnitOfWorkDep
 from kernel.http_limits import LimitedRoute
 from kernel.problems import Problem
 from services.lead_scoring import definitions as commands
-from services.lead_scoring.definition import DefinitionError
+from services.lead_scoring import known_fields
+from services.lead_scoring.definition import DefinitionError, parse_definition
+from services.lead_scoring.field_paths import FIXED_PATHS, describe
 from services.lead_scoring.governance import diff_documents, missing_approvals
 from services.lead_scoring.models import DefinitionAudit, LeadDefinitionVersion, RescoreJob
 from services.lead_scoring.schemas import (
@@ -25,6 +27,9 @@ from services.lead_scoring.schemas import (
     DefinitionOut,
     DiffOut,
     DraftIn,
+    FieldsOut,
+    FieldWarningOut,
+    KnownPathOut,
     PublishIn,
     RescoreJobOut,
     RollbackIn,
@@ -54,7 +59,8 @@ def _answer(call: Callable[[], Any]) -> Any:
         raise Problem(409, "Conflict", str(error), **error.details) from None
 
 
-def _out(row: LeadDefinitionVersion, session: Any = None) -> DefinitionOut:
+def _out(row: LeadDefinitionVersion, session: Any = None, *, warn: Any = None) -> DefinitionOut:
+    """The answer about a definition; `warn` (a session) adds the warnings on what its rules read."""
     approvals = commands.approvals_of(row)
     missing = missing_approvals(row.revision, approvals) if row.status == "draft" else []
     history = None
@@ -64,14 +70,51 @@ def _out(row: LeadDefinitionVersion, session: Any = None) -> DefinitionOut:
                 select(DefinitionAudit).where(DefinitionAudit.definition_id == row.id).order_by(DefinitionAudit.id)
             )
         )
-    return definition_out(row, approvals, missing, document=session is not None, history=history)
+    answer = definition_out(row, approvals, missing, document=session is not None, history=history)
+    if warn is not None:
+        answer.warnings = _warnings(warn, row.document)
+    return answer
+
+
+def _warnings(session: Any, document: dict[str, Any]) -> list[FieldWarningOut]:
+    definition = parse_definition(document)
+    return [
+        FieldWarningOut(
+            rule=warning.rule,
+            kind="path" if warning.kind == "path" else "touch_type",
+            name=warning.name,
+            suggestions=list(warning.suggestions),
+            message=warning.message,
+        )
+        for warning in known_fields.warnings_for(session, definition)
+    ]
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
 def create_draft(body: DraftIn, uow: UnitOfWorkDep, user: Editor) -> DefinitionOut:
     """Start a draft definition; it is validated, and each problem names the rule and the field."""
     row = _answer(lambda: commands.create_draft(uow, document=body.document, actor=user, now=utc_now()))
-    return _out(row)
+    return _out(row, warn=uow.session)
+
+
+@router.post("/validate", responses=problems.responses(422))
+def validate_definition(body: DraftIn, session: SessionDep, user: Editor) -> list[FieldWarningOut]:
+    """Check a document without storing it: 422 naming each broken rule and field, else the warnings (maybe none)."""
+    _answer(lambda: parse_definition(body.document))
+    return _warnings(session, body.document)
+
+
+@router.get("/fields")
+def list_fields(session: SessionDep, user: Reader) -> FieldsOut:
+    """The attribute paths and touch types a definition can read: leadflow's own and those seen in ingested data."""
+    paths, touch_types = known_fields.known(session)
+    return FieldsOut(
+        paths=[
+            KnownPathOut(path=path, source="fixed" if path in FIXED_PATHS else "custom", description=describe(path))
+            for path in paths
+        ],
+        touch_types=touch_types,
+    )
 
 
 @router.get("")
@@ -101,7 +144,7 @@ def rollback(body: RollbackIn, uow: UnitOfWorkDep, user: Editor) -> DefinitionOu
 def get_definition(definition_id: uuid.UUID, session: SessionDep, user: Reader) -> DefinitionOut:
     """A definition with its document and history."""
     row = _answer(lambda: commands.get_definition(session, definition_id))
-    return _out(row, session)
+    return _out(row, session, warn=session)
 
 
 @router.put("/{definition_id}", responses=problems.responses(404, 409))
@@ -112,7 +155,13 @@ def edit_draft(definition_id: uuid.UUID, body: DraftIn, uow: UnitOfWorkDep, user
             uow, definition_id=definition_id, document=body.document, actor=user, now=utc_now()
         )
     )
-    return _out(row)
+    return _out(row, warn=uow.session)
+
+
+@router.delete("/{definition_id}", status_code=status.HTTP_204_NO_CONTENT, responses=problems.responses(404, 409))
+def delete_draft(definition_id: uuid.UUID, uow: UnitOfWorkDep, user: Editor) -> None:
+    """Delete a draft (and its history); 409 for a published or superseded version, which stays as history."""
+    _answer(lambda: commands.delete_draft(uow, definition_id=definition_id))
 
 
 @router.get("/{definition_id}/diff", responses=problems.responses(404))

@@ -89,6 +89,18 @@ class QualityOut(BaseModel):
     recall: float | None
 
 
+class RuleHitsOut(BaseModel):
+    """How many contacts and touches one rule fired on in the replay."""
+
+    rule_id: str
+    kind: str = Field(description="fit, engagement, disqualifier or hand_raiser.")
+    contacts: int = Field(
+        description="Contacts it fired on (fit and disqualifiers: on the attributes as they are now)."
+    )
+    touches: int | None = Field(description="Touches it fired on (engagement rules and hand-raisers; null otherwise).")
+    never_fired: bool = Field(description="True if it fired on no contact: check its path, touch types or values.")
+
+
 class SimulationOut(BaseModel):
     """What one definition would have done in the window."""
 
@@ -104,6 +116,8 @@ class SimulationOut(BaseModel):
     per_campaign: dict[str, int]
     per_segment: dict[str, dict[str, int]]
     quality: QualityOut
+    rules: list[RuleHitsOut] = Field(description="Every rule of the definition, in its order, with its hits.")
+    never_fired: list[str] = Field(description="The ids of the rules that fired on no contact.")
     qualifications: list[QualificationOut]
 
 
@@ -209,6 +223,17 @@ def _simulation_out(row: LeadDefinitionVersion, result: SimulationResult, qualit
         per_campaign=dict(result.per_campaign),
         per_segment={name: dict(counts) for name, counts in result.per_segment.items()},
         quality=QualityOut(**asdict(quality)),
+        rules=[
+            RuleHitsOut(
+                rule_id=hit.rule_id,
+                kind=hit.kind,
+                contacts=hit.contacts,
+                touches=hit.touches,
+                never_fired=hit.never_fired,
+            )
+            for hit in result.rule_hits
+        ],
+        never_fired=[hit.rule_id for hit in result.rule_hits if hit.never_fired],
         qualifications=[_qualification_out(q) for q in result.qualifications],
     )
 

@@ -10,6 +10,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
+from events.catalog.common import ContactTraits
+
 Scalar = str | bool | int | float
 Attributes = Mapping[str, object]
 # A condition as a function: what made it true ('field=value' strings), or None.
@@ -18,6 +20,11 @@ Test = Callable[[Attributes, "Attributes | None"], "tuple[str, ...] | None"]
 Getter = Callable[[Attributes, "Attributes | None"], object]
 
 FIELD_PATTERN = r"^(contact|account)(\.[A-Za-z_][A-Za-z0-9_]*)+$"
+CUSTOM = "custom"
+NAMED_CONTACT_FIELDS = frozenset({*ContactTraits.model_fields, "email", "email_domain", "buying_role"})
+"""The contact's own attributes (its traits, `custom` included, and what `contact_attributes` adds): a custom field
+of the same name is shadowed by them and read only as `contact.custom.<name>`; any other custom field is read as
+`contact.<name>`."""
 OPERATORS = ("eq", "neq", "in", "range", "regex", "exists")
 
 
@@ -143,18 +150,53 @@ def lookup(path: str, contact: Attributes, account: Attributes | None) -> object
 def getter(path: str) -> Getter:
     """`lookup` of one path as a function, the path split once."""
     root, first, *rest = path.split(".")
-    of_contact = root == "contact"
+    if root == "contact" and first == CUSTOM and rest and rest[0] not in NAMED_CONTACT_FIELDS:
+        # One path per custom field (`contact.<name>`), as GET /v1/definitions/fields lists and warnings suggest:
+        # a rule on the other spelling must not fire, or its hits and its warning would disagree.
+        return _absent
+    get = _account_field(first) if root == "account" else _contact_field(first)
+    if not rest:
+        return get
 
-    def get(contact: Attributes, account: Attributes | None) -> object:
-        value: object = (contact if of_contact else account) or {}
-        value = value.get(first, _MISSING) if isinstance(value, Mapping) else _MISSING
+    def nested(contact: Attributes, account: Attributes | None) -> object:
+        value = get(contact, account)
         for name in rest:
             if not isinstance(value, Mapping) or name not in value:
                 return _MISSING
             value = value[name]
         return value
 
+    return nested
+
+
+def _absent(contact: Attributes, account: Attributes | None) -> object:
+    return _MISSING
+
+
+def _account_field(name: str) -> Getter:
+    def get(contact: Attributes, account: Attributes | None) -> object:
+        return _MISSING if account is None else account.get(name, _MISSING)
+
     return get
+
+
+def _contact_field(name: str) -> Getter:
+    if name in NAMED_CONTACT_FIELDS:
+        # The hot path: a trait is one dict lookup, and a custom field of its name never stands in for it.
+        def named(contact: Attributes, account: Attributes | None) -> object:
+            return contact.get(name, _MISSING)
+
+        return named
+
+    def custom(contact: Attributes, account: Attributes | None) -> object:
+        # Stored apart (attributes["custom"]) so that it never overwrites a trait. Contacts learned before that
+        # hold it at the top level: read there when no newer value was stored apart.
+        fields = contact.get(CUSTOM)
+        if isinstance(fields, Mapping) and name in fields:
+            return fields[name]
+        return contact.get(name, _MISSING)
+
+    return custom
 
 
 def evaluate(condition: Condition, contact: Attributes, account: Attributes | None) -> tuple[str, ...] | None:

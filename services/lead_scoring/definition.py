@@ -188,6 +188,17 @@ class Ranking(DefinitionPart):
         return round(self.fit_weight * fit_score + self.engagement_weight * engagement_score, 2) + 0.0
 
 
+class Republication(DefinitionPart):
+    """What publishing this version does to leads an earlier version qualified."""
+
+    open_mqls: Literal["keep", "return_to_engaged"] = Field(
+        default="keep",
+        description="For open MQLs no handoff has accepted and that this version no longer qualifies: keep them "
+        "MQLs (sales keeps them), or return them to engaged (a lead.scored says why). Both sides approve it "
+        "with the document. MQLs a handoff accepted are always kept.",
+    )
+
+
 class LeadDefinition(DefinitionPart):
     """The jointly agreed lead definition."""
 
@@ -202,6 +213,9 @@ class LeadDefinition(DefinitionPart):
     hand_raisers: list[HandRaiser] = Field(default_factory=list)
     mql: MqlCriteria
     ranking: Ranking = Field(default_factory=Ranking, description="The combined score; fit + engagement if absent.")
+    republication: Republication = Field(
+        default_factory=Republication, description="What publishing this version does to open MQLs; keep if absent."
+    )
     rejection_reasons: list[RejectionReason] = Field(min_length=1)
     sla: Sla
     recycle: dict[Code, RecyclePolicy]

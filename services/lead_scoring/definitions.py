@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from auth.tokens import Principal
@@ -112,6 +112,19 @@ def update_draft(
     _audit(uow.session, row, "edited", actor, now, "approvals cleared")
     uow.commit()
     return row
+
+
+def delete_draft(uow: UnitOfWork, *, definition_id: uuid.UUID) -> None:
+    """Delete a draft and its trail; a published (or superseded) version is refused: versions are history."""
+    row = get_definition(uow.session, definition_id)
+    if row.status != "draft":
+        raise DefinitionConflict(
+            f"definition {definition_id} is version {row.version} ({row.status}): only drafts can be deleted; "
+            "published versions stay as history (roll back to put another in force)"
+        )
+    uow.session.execute(delete(DefinitionAudit).where(DefinitionAudit.definition_id == row.id))
+    uow.session.delete(row)
+    uow.commit()
 
 
 def approve_draft(

@@ -129,6 +129,7 @@ def lead_scored(
         stage=transition.state.stage,
         previous_stage=transition.previous_stage,
         trigger_event_id=trigger_event_id,
+        reason=transition.state.reason,
         **dict(score_of(definition, verdict)),  # its fields, the rule hits as built (not dumped and parsed again)
     )
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from services.lead_scoring.definition import LeadDefinition
 from services.lead_scoring.engagement import EngagementHit
-from services.lead_scoring.lifecycle import LeadState
+from services.lead_scoring.lifecycle import NO_LONGER_QUALIFIES, LeadState
 from services.lead_scoring.scoring import AccountScore, ContactScore, StageDecision
 
 
@@ -99,6 +99,13 @@ def _stage(decision: StageDecision, lead: LeadState | None) -> dict[str, Any]:
     elif lead.stage == "disqualified":
         words = f"disqualified ({lead.reason}): a person decided, whatever the scores say. These scores alone: "
         words += decision.explanation
+    elif lead.reason == NO_LONGER_QUALIFIES:
+        under = f"version {lead.mql_version}" if lead.mql_version is not None else "an earlier version"
+        words = (
+            f"{lead.stage}: an MQL of {under} that version {lead.definition_version} no longer qualifies, and no "
+            f"handoff had accepted it: its publication returned it to {lead.stage} (republication.open_mqls). "
+            f"These scores alone: {decision.explanation}"
+        )
     elif lead.reason == "qualification_on_hold":
         wait = f"sales' recycle wait runs until {lead.recycled_until.isoformat()}" if lead.recycled_until else ""
         words = f"{lead.stage}: the scores qualify, but the lead may not qualify yet ({wait or 'no email to reach'})."

@@ -28,13 +28,17 @@ from events.catalog import (
 )
 from events.catalog.common import AccountHint, ContactIdentity, ContactTraits
 from events.registry import Event, new_event, type_name
-from services.lead_scoring import emission, repository
+from services.lead_scoring import emission, known_fields, repository
 from services.lead_scoring.accounts import account_attributes, contact_attributes, resolve_contact
 from services.lead_scoring.definition import LeadDefinition
 from services.lead_scoring.engagement import Touch as ScoringTouch
 from services.lead_scoring.explanation import explain
+from services.lead_scoring.field_paths import custom_path
 from services.lead_scoring.lifecycle import (
     ContactFacts,
+    LeadState,
+    Transition,
+    Verdict,
     evaluate_account,
     may_qualify_in_the_past,
     next_state,
@@ -54,6 +58,8 @@ from services.lead_scoring.scope import (
 from services.lead_scoring.scoring import Consent, ProfileMemo
 
 SOURCE = "lead_scoring"
+# A change to a lead's transition, given its contact id, stored state and verdict.
+Adjust = Callable[[uuid.UUID, LeadState | None, Transition, Verdict], Transition]
 PROFILES = ProfileMemo()  # shared by the consumer and the rescorer of this process
 
 
@@ -70,6 +76,8 @@ class ScoringBatch:
     # Contacts of this batch by normalised email, each with its account settled: no query needed for them.
     known: dict[str, Contact] = field(default_factory=dict)
     writes: Writes = field(default_factory=Writes)
+    # Touch types and custom field paths of the batch, for the warnings on definitions (known_fields).
+    seen: set[tuple[str, str]] = field(default_factory=set)
 
     @property
     def session(self) -> Any:
@@ -181,11 +189,18 @@ class ScoringBatch:
         self.evaluate(scope, latest, trigger=trigger, focus={contact.id, *qualified})  # and scored as of now
 
     def evaluate(
-        self, scope: Scope, now: datetime, *, trigger: uuid.UUID | None, focus: set[uuid.UUID], past: bool = False
+        self,
+        scope: Scope,
+        now: datetime,
+        *,
+        trigger: uuid.UUID | None,
+        focus: set[uuid.UUID],
+        past: bool = False,
+        adjust: Adjust | None = None,
     ) -> set[uuid.UUID]:
         """Evaluate a scope; contacts in `focus` are stored and announced on any change, the others on a new
-        stage; in the `past` (an instant before the leads' latest evaluation), qualifications only. The contacts
-        stored."""
+        stage; in the `past` (an instant before the leads' latest evaluation), qualifications only; `adjust`
+        may change each transition (a publication's rescore: see rescoring). The contacts stored."""
         definition = self.definition
         assert definition is not None
         live = sorted(scope.members.values(), key=lambda member: member.id)  # one order, however they were loaded
@@ -209,6 +224,8 @@ class ScoringBatch:
             if past and not may_qualify_in_the_past(lead, now):
                 continue
             transition = next_state(lead, verdicts[member.id], has_email=member.email is not None, now=now)
+            if adjust is not None:
+                transition = adjust(member.id, lead, transition, verdicts[member.id])
             if past and not transition.qualified:
                 continue
             stage_moved = lead is None or transition.state.stage != lead.stage
@@ -280,6 +297,7 @@ def on_touch_recorded(batch: ScoringBatch, event: Event[TouchRecorded]) -> None:
     if data.touch_id in batch.touch_ids:
         return  # the same touch sent again under a new event id
     batch.touch_ids.add(data.touch_id)
+    batch.seen.add(("touch_type", data.touch_type))
     occurred_at = data.occurred_at or event.time
     scope = batch.scope_of(contact)  # loaded before the new touch is written, which joins it below
     batch.writes.touch(
@@ -310,6 +328,7 @@ def on_touch_recorded(batch: ScoringBatch, event: Event[TouchRecorded]) -> None:
 def on_contact_identified(batch: ScoringBatch, event: Event[ContactIdentified]) -> None:
     """Who a person is: contact and account attributes (the fit data) are learned, and the account rescored."""
     data = event.data
+    batch.seen.update(("path", path) for name in data.traits.custom if (path := custom_path(name)))
     identity = ContactIdentity(email=data.email, external_ids=data.external_ids)
     contact = batch.resolve(identity, event.time, traits=data.traits, hint=data.account)
     batch.rescore(contact, event.time, event.id)
@@ -399,6 +418,8 @@ def handle_batch(events: Sequence[Event[Any]], uow: UnitOfWork) -> None:
     for event in events:
         _BY_TYPE[type(event.data)](batch, event)
     batch.writes.flush(uow.session)
+    if batch.seen:
+        known_fields.record(uow.session, batch.seen, events[-1].time)
 
 
 def handlers() -> Handlers:

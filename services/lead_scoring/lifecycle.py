@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from services.lead_scoring.definition import LeadDefinition
 from services.lead_scoring.engagement import EngagementLedger, Touch
@@ -28,6 +28,9 @@ from services.lead_scoring.scoring import (
 
 # Reasons that keep a lead disqualified whatever its scores say: a person, not a rule, decided.
 STICKY_REASONS = ("erased", "sales_disqualified")
+# The reason of an MQL a publication returned to engaged (the definition's republication.open_mqls).
+NO_LONGER_QUALIFIES = "no_longer_qualifies"
+OpenMqlCase = Literal["still_qualified", "kept_accepted", "kept_by_policy", "returned_to_engaged"]
 
 
 @dataclass(frozen=True)
@@ -215,3 +218,30 @@ def recycle(state: LeadState, *, action: str, wait_days: int | None, now: dateti
     until = now + timedelta(days=wait_days) if wait_days else None
     # The lead goes back to engaged: the next evaluation places it by its scores, in a new cycle.
     return replace(state, stage="engaged", reason=f"recycled_{action}", cycle_started_at=now, recycled_until=until)
+
+
+def republish(
+    previous: LeadState | None,
+    transition: Transition,
+    verdict: Verdict,
+    *,
+    accepted: bool,
+    policy: str,
+    now: datetime,
+) -> tuple[Transition, OpenMqlCase | None]:
+    """What publishing a version does to an open MQL, and which case it is (None: the lead was no open MQL).
+
+    An MQL the new version still qualifies, or that a handoff accepted (sales works it), stays an MQL. One the
+    new version no longer qualifies stays one under the policy `keep`; under `return_to_engaged` it goes back
+    to engaged, its qualification cycle ended (a new qualification is a new cycle, announced again).
+    """
+    if previous is None or previous.stage != "mql" or transition.state.stage != "mql":
+        return transition, None  # no open MQL, or one a disqualifier now takes out whatever the policy
+    if verdict.decision.stage == "mql":
+        return transition, "still_qualified"
+    if accepted:
+        return transition, "kept_accepted"
+    if policy != "return_to_engaged":
+        return transition, "kept_by_policy"
+    state = replace(transition.state, stage="engaged", reason=NO_LONGER_QUALIFIES, cycle_started_at=now)
+    return replace(transition, state=state, changed=True), "returned_to_engaged"

@@ -168,6 +168,18 @@ class RescoreJob(Base):
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
     finished_at: Mapped[datetime | None]
+    mqls_still_qualified: Mapped[int] = mapped_column(
+        default=0, server_default="0", comment="Open MQLs the new version qualifies too."
+    )
+    mqls_kept_accepted: Mapped[int] = mapped_column(
+        default=0, server_default="0", comment="Open MQLs it no longer qualifies, kept: a handoff accepted them."
+    )
+    mqls_kept_by_policy: Mapped[int] = mapped_column(
+        default=0, server_default="0", comment="Open MQLs it no longer qualifies, kept: republication.open_mqls keep."
+    )
+    mqls_returned_to_engaged: Mapped[int] = mapped_column(
+        default=0, server_default="0", comment="Open MQLs it no longer qualifies, returned to engaged."
+    )
 
 
 class SalesOutcome(Base):
@@ -180,3 +192,13 @@ class SalesOutcome(Base):
     outcome: Mapped[str] = mapped_column(String(20), comment="accepted, rejected, won, lost")
     reason: Mapped[str | None] = mapped_column(String(64))
     at: Mapped[datetime]
+
+
+class KnownField(Base):
+    """A custom field path or a touch type seen in what was ingested: what definition warnings compare rules with."""
+
+    __tablename__ = "known_field"
+
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True, comment="path or touch_type")
+    name: Mapped[str] = mapped_column(String(300), primary_key=True)
+    first_seen_at: Mapped[datetime]

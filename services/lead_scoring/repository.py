@@ -296,3 +296,16 @@ def existing_contact_ids(session: Session, contact_ids: Sequence[uuid.UUID]) -> 
     if not contact_ids:
         return set()
     return set(rows(session, select(Contact.id).where(among(session, Contact.id, contact_ids))).scalars())
+
+
+def emails_by_external_id(session: Session, system: str, values: Collection[str]) -> dict[str, str]:
+    """The emails of known contacts by their id in `system` (e.g. HubSpot's, whose webhooks carry no email)."""
+    if not values:
+        return {}
+    query = (
+        select(ContactExternalId.value, Contact.email)
+        .join(Contact, Contact.id == ContactExternalId.contact_id)
+        .where(ContactExternalId.system == system, ContactExternalId.value.in_(list(values)))
+        .where(Contact.email.is_not(None))
+    )
+    return {value: email for value, email in session.execute(query) if email}

@@ -1,18 +1,28 @@
-"""Rescoring every lead after a definition is published, in chunks, with progress that survives restarts."""
+"""Rescoring every lead after a definition is published, in chunks, with progress that survives restarts.
+
+Open MQLs the new version no longer qualifies are kept, or returned to engaged, as the version's
+`republication.open_mqls` says (both sides approved it with the document); the job counts each case.
+"""
 
 from __future__ import annotations
 
 import logging
 import threading
+import uuid
+from collections import Counter
+from datetime import datetime
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from eventlog.backends import EventLog
 from eventlog.loop import run_loop
 from events.envelope import utc_now
 from services.lead_scoring import repository
-from services.lead_scoring.handlers import ScoringBatch
-from services.lead_scoring.models import Contact, LeadDefinitionVersion, RescoreJob
+from services.lead_scoring.handlers import Adjust, ScoringBatch
+from services.lead_scoring.lifecycle import LeadState, Transition, Verdict, republish
+from services.lead_scoring.models import Contact, LeadDefinitionVersion, RescoreJob, SalesOutcome
+from services.lead_scoring.scope import Scope
 
 log = logging.getLogger(__name__)
 
@@ -64,11 +74,48 @@ class Rescorer:
                 log.info("rescored %s leads under definition version %s", job.done, job.definition_version)
                 return True
             batch = ScoringBatch(uow, repository.definition_of_version(session, job.definition_version))
-            for scope in batch.load_scopes(keys):
+            scopes = batch.load_scopes(keys)
+            adjust, cases = _open_mqls(session, batch, scopes, job.created_at)
+            for scope in scopes:
                 # Time is the publication's: a rescore is a replay of the same moment, whenever it runs.
-                batch.evaluate(scope, job.created_at, trigger=None, focus=set(scope.members))
+                batch.evaluate(scope, job.created_at, trigger=None, focus=set(scope.members), adjust=adjust)
                 job.done += len(scope.members)
+            for case, count in cases.items():
+                setattr(job, f"mqls_{case}", getattr(job, f"mqls_{case}") + count)
             batch.writes.flush(session)
             job.cursor = keys[-1]
             uow.commit()
             return True
+
+
+# Sales' decisions that mean a handoff accepted the lead (it went on to convert, win or lose after accepting).
+ACCEPTED = ("accepted", "converted", "won", "lost")
+
+
+def _open_mqls(
+    session: Session, batch: ScoringBatch, scopes: list[Scope], now: datetime
+) -> tuple[Adjust, Counter[str]]:
+    """The publication's policy for open MQLs as a change to each transition, and its cases counted."""
+    assert batch.definition is not None
+    policy = batch.definition.republication.open_mqls
+    open_mqls = {
+        contact_id: lead.mql_at for scope in scopes for contact_id, lead in scope.leads.items() if lead.stage == "mql"
+    }
+    accepted: set[uuid.UUID] = set()
+    if open_mqls:
+        query = select(SalesOutcome.contact_id, SalesOutcome.at).where(
+            SalesOutcome.contact_id.in_(list(open_mqls)), SalesOutcome.outcome.in_(ACCEPTED)
+        )
+        # Accepted in the current qualification: a decision before it belonged to an earlier cycle.
+        accepted = {cid for cid, at in session.execute(query) if (since := open_mqls[cid]) is None or at >= since}
+    cases: Counter[str] = Counter()
+
+    def adjust(
+        contact_id: uuid.UUID, previous: LeadState | None, transition: Transition, verdict: Verdict
+    ) -> Transition:
+        moved, case = republish(previous, transition, verdict, accepted=contact_id in accepted, policy=policy, now=now)
+        if case is not None:
+            cases[case] += 1
+        return moved
+
+    return adjust, cases

@@ -87,6 +87,34 @@ class AuditOut(BaseModel):
         )
 
 
+class FieldWarningOut(BaseModel):
+    """A rule that reads a field path or touch type never seen: valid, but it cannot fire until such data arrives."""
+
+    rule: str = Field(description="The rule, as `fit rule 2 (`fit.size`)`.")
+    kind: Literal["path", "touch_type"]
+    name: str = Field(description="The path or touch type it reads.")
+    suggestions: list[str] = Field(description="The closest known paths or touch types (GET /v1/definitions/fields).")
+    message: str
+
+
+class KnownPathOut(BaseModel):
+    """An attribute path a rule can read."""
+
+    path: str
+    source: Literal["fixed", "custom"] = Field(
+        description="fixed: set by leadflow; custom: a custom field seen, read at contact.<name> "
+        "(at contact.custom.<name> when a fixed path has its name)."
+    )
+    description: str | None
+
+
+class FieldsOut(BaseModel):
+    """What a definition can read: attribute paths and touch types, the fixed ones and those seen in ingested data."""
+
+    paths: list[KnownPathOut]
+    touch_types: list[str] = Field(description="The catalog's touch types and those seen.")
+
+
 class DefinitionOut(BaseModel):
     """A definition: a draft being agreed, or a published version."""
 
@@ -103,8 +131,15 @@ class DefinitionOut(BaseModel):
     updated_at: datetime
     published_by: str | None
     published_at: datetime | None
+    open_mqls: str = Field(
+        description="What publishing it does to open MQLs no handoff accepted that it no longer qualifies: keep or "
+        "return_to_engaged (the document's republication.open_mqls, approved with it)."
+    )
     document: dict[str, Any] | None = None
     history: list[AuditOut] = Field(default_factory=list)
+    warnings: list[FieldWarningOut] = Field(
+        default_factory=list, description="Rules that read a field path or touch type never seen."
+    )
 
 
 class DiffOut(BaseModel):
@@ -125,6 +160,10 @@ class RescoreJobOut(BaseModel):
     error: str | None
     created_at: datetime
     finished_at: datetime | None
+    mqls_still_qualified: int = Field(description="Open MQLs the new version qualifies too.")
+    mqls_kept_accepted: int = Field(description="Open MQLs it no longer qualifies, kept: a handoff accepted them.")
+    mqls_kept_by_policy: int = Field(description="Open MQLs it no longer qualifies, kept: the version says keep.")
+    mqls_returned_to_engaged: int = Field(description="Open MQLs it no longer qualifies, returned to engaged.")
 
     @classmethod
     def of(cls, job: RescoreJob) -> RescoreJobOut:
@@ -158,6 +197,7 @@ def definition_out(
         updated_at=row.updated_at,
         published_by=row.published_by,
         published_at=row.published_at,
+        open_mqls=(row.document.get("republication") or {}).get("open_mqls", "keep"),
         document=row.document if document else None,
         history=[AuditOut.of(entry) for entry in history or []],
     )

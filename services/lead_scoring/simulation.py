@@ -45,6 +45,7 @@ from services.lead_scoring.simulation_history import (
     History,
     Outcome,
     Qualification,
+    RuleHits,
     SimulationResult,
     employee_band,
     iso_week,
@@ -52,7 +53,7 @@ from services.lead_scoring.simulation_history import (
     segments_of,
     summarise,
 )
-from services.lead_scoring.simulation_replay import Rules, replay_account
+from services.lead_scoring.simulation_replay import RuleCounts, Rules, replay_account
 
 __all__ = [
     "DEFAULT_SEGMENTS",
@@ -63,6 +64,7 @@ __all__ = [
     "History",
     "Outcome",
     "Qualification",
+    "RuleHits",
     "SimulationResult",
     "compare",
     "employee_band",
@@ -129,17 +131,26 @@ def _simulate(
     found: list[Qualification] = []
     segment_values: dict[uuid.UUID, tuple[str, ...]] = {}
     evaluations = 0
-    for qualifications, values, evaluated, touches in _run(job, chunks, workers):
+    hits: RuleCounts = {}
+    for qualifications, values, evaluated, touches, counts in _run(job, chunks, workers):
         found.extend(qualifications)
         segment_values.update(values)
         evaluations += evaluated
         done += touches
+        _add(hits, counts)
         if progress is not None and done - reported >= progress_every:
             progress(done, total)
             reported = done
     if progress is not None:
         progress(total, total)
-    return summarise(definition, start, end, total, evaluations, found, segment_values, segments)
+    return summarise(definition, start, end, total, evaluations, found, segment_values, segments, hits)
+
+
+def _add(total: RuleCounts, counts: RuleCounts) -> None:
+    for rule_id, (contacts, touches) in counts.items():
+        tally = total.setdefault(rule_id, [0, 0])
+        tally[0] += contacts
+        tally[1] += touches
 
 
 @dataclass(frozen=True)
@@ -151,7 +162,7 @@ class _Job:
     segments: tuple[str, ...]
 
 
-ChunkResult = tuple[list[Qualification], dict[uuid.UUID, tuple[str, ...]], int, int]
+ChunkResult = tuple[list[Qualification], dict[uuid.UUID, tuple[str, ...]], int, int, RuleCounts]
 _FORKED: _Job | None = None  # the job a forked worker inherits, instead of receiving it pickled
 _FORKING = threading.Lock()
 
@@ -199,14 +210,16 @@ def _replay_chunk(job: _Job, chunk: tuple[int, int]) -> ChunkResult:
     found: list[Qualification] = []
     values: dict[uuid.UUID, tuple[str, ...]] = {}
     evaluations = touches = 0
+    hits: RuleCounts = {}
     for account in job.history.accounts[chunk[0] : chunk[1]]:
-        qualifications, evaluated = replay_account(job.rules, account, job.start, job.end)
+        qualifications, evaluated, counts = replay_account(job.rules, account, job.start, job.end)
         evaluations += evaluated
+        _add(hits, counts)
         touches += sum(len(contact.touches) for contact in account.contacts)
         if qualifications:
             found.extend(qualifications)
             values.update(segments_of(account, {q.contact_id for q in qualifications}, job.segments))
-    return found, values, evaluations, touches
+    return found, values, evaluations, touches, hits
 
 
 @dataclass(frozen=True)

@@ -71,6 +71,21 @@ class Qualification:
 
 
 @dataclass(frozen=True)
+class RuleHits:
+    """How many contacts and touches one rule fired on in the replay; touches is None for rules on attributes."""
+
+    rule_id: str
+    kind: str  # fit, engagement, disqualifier or hand_raiser
+    contacts: int
+    touches: int | None
+
+    @property
+    def never_fired(self) -> bool:
+        """True if the rule fired on no contact: a typo, a path or touch type no data has, or a dead threshold."""
+        return self.contacts == 0
+
+
+@dataclass(frozen=True)
 class History:
     """The stored history of a window: accounts (with their contacts, touches and sales outcomes)."""
 
@@ -106,6 +121,7 @@ class SimulationResult:
     per_channel: Mapping[str, int]
     per_campaign: Mapping[str, int]
     per_segment: Mapping[str, Mapping[str, int]]
+    rule_hits: tuple[RuleHits, ...] = ()
 
     def qualified_leads(self) -> frozenset[uuid.UUID]:
         """The contacts that qualified at least once in the window."""
@@ -121,8 +137,10 @@ def summarise(
     found: Iterable[Qualification],
     segment_values: Mapping[uuid.UUID, tuple[str, ...]],
     segments: Sequence[str],
+    hits: Mapping[str, Sequence[int]] | None = None,
 ) -> SimulationResult:
-    """Count the qualifications per ISO week, source system, channel, campaign and segment."""
+    """Count the qualifications per ISO week, source system, channel, campaign and segment; and each rule's hits
+    (`hits`: rule id -> [contacts, touches]), in definition order, a rule that never fired included."""
     ordered = tuple(sorted(found, key=lambda q: (q.at, str(q.contact_id))))
     return SimulationResult(
         definition_name=definition.name,
@@ -140,6 +158,27 @@ def summarise(
             name: _count(segment_values[q.contact_id][position] for q in ordered)
             for position, name in enumerate(segments)
         },
+        rule_hits=rule_hits(definition, hits or {}),
+    )
+
+
+def rule_hits(definition: LeadDefinition, hits: Mapping[str, Sequence[int]]) -> tuple[RuleHits, ...]:
+    """Each rule of the definition with the contacts and touches it fired on (zero when it never fired)."""
+    kinds: list[tuple[str, Sequence[Any]]] = [
+        ("fit", definition.fit.rules),
+        ("engagement", definition.engagement.rules),
+        ("disqualifier", definition.disqualifiers),
+        ("hand_raiser", definition.hand_raisers),
+    ]
+    return tuple(
+        RuleHits(
+            rule_id=rule.id,
+            kind=kind,
+            contacts=hits.get(rule.id, (0, 0))[0],
+            touches=hits.get(rule.id, (0, 0))[1] if kind in ("engagement", "hand_raiser") else None,
+        )
+        for kind, rules in kinds
+        for rule in rules
     )
 
 

@@ -11,15 +11,18 @@ decay per past touch, for every contact of the account at every moment.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
+from services.lead_scoring.conditions import Attributes
 from services.lead_scoring.definition import LeadDefinition, grade_at_least
 from services.lead_scoring.engagement import EngagementLedger, Touch
 from services.lead_scoring.lifecycle import STICKY_REASONS, LeadState, Verdict, next_state
 from services.lead_scoring.lifecycle import recycle as end_cycle
 from services.lead_scoring.scoring import (
+    Consent,
     DisqualifierHit,
     FitResult,
     check_disqualifiers,
@@ -96,6 +99,18 @@ class Rules:
     def __init__(self, definition: LeadDefinition) -> None:
         self.definition = definition
         self.half_lives = EngagementLedger.start(definition).half_lives()
+        # The rules on attributes as tests, for counting the contacts each fires on: a test per rule and contact
+        # costs less than scoring the fit, or remembering it (contacts rarely share a profile: their domains differ).
+        conditions = [(rule.id, rule.when) for rule in definition.fit.rules]
+        conditions += [(rule.id, rule.when) for rule in definition.disqualifiers if rule.when is not None]
+        self._account_tests = [(rule_id, when.test) for rule_id, when in conditions if when.account_only]
+        self._contact_tests = [(rule_id, when.test) for rule_id, when in conditions if not when.account_only]
+        others = [rule for rule in definition.disqualifiers if rule.kind != "condition"]
+        self._other_disqualifiers = definition.model_copy(update={"disqualifiers": others}) if others else None
+        # Those read the contact's domain and consent only, unless a customer flag is the contact's.
+        self._others_by_domain = all(
+            (rule.field or "account.").startswith("account.") for rule in others if rule.kind == "existing_customer"
+        )
         self.raisers = [(_seconds(rule.within_days), rule.min_fit_grade) for rule in definition.hand_raisers]
         self._raiser_kinds = [
             frozenset(kind.casefold() for kind in rule.touch_types) for rule in definition.hand_raisers
@@ -108,6 +123,34 @@ class Rules:
         self.committee = definition.account.committee if mql.committee_required else None
         roll_up = definition.account.roll_up
         self.top_n = roll_up.n if roll_up.method == "sum_top_n" and roll_up.n else 1
+
+    def fired_on(
+        self, contact: Attributes, account: Attributes | None, consent: Consent, seen: dict[object, list[str]]
+    ) -> list[str]:
+        """The ids of the rules on attributes that fire on a contact, but those reading only its account (see
+        `fired_on_account`). `seen` remembers the other disqualifiers (competitor, customer, consent) within one
+        account: its contacts mostly share a domain and a consent."""
+        fired = [rule_id for rule_id, test in self._contact_tests if test(contact, account) is not None]
+        if self._other_disqualifiers is not None and not self._others_by_domain:
+            hits = check_disqualifiers(self._other_disqualifiers, contact, account, consent)
+            fired += [hit.rule_id for hit in hits if hit.rule_id]
+        elif self._other_disqualifiers is not None:
+            email = contact.get("email")
+            # What competitor_domain, existing_customer and no_consent read of a contact of this account.
+            key = (contact.get("email_domain"), email.rsplit("@", 1)[-1] if isinstance(email, str) else None, consent)
+            try:
+                found = seen[key]
+            except (KeyError, TypeError):
+                hits = check_disqualifiers(self._other_disqualifiers, contact, account, consent)
+                found = [hit.rule_id for hit in hits if hit.rule_id]
+                if isinstance(key[0], str | None):
+                    seen[key] = found
+            fired += found
+        return fired
+
+    def fired_on_account(self, account: Attributes | None) -> list[str]:
+        """The ids of the fit rules and condition disqualifiers that read only the account and fire on it."""
+        return [rule_id for rule_id, test in self._account_tests if test({}, account) is not None]
 
     def raising(self, touch_type: str) -> tuple[int, ...]:
         """The hand-raiser rules (by position) a touch type raises a hand under."""
@@ -129,6 +172,8 @@ class AccountReplay:
         self.horizon = max((lead.until for lead in self.leads if not lead.out), default=-math.inf)
         self.qualifications: list[Qualification] = []
         self.evaluations = 0
+        self.raisers: dict[int, set[int]] = {}  # hand-raiser position -> the leads (by id) whose hand it raised
+        self.raises: Counter[int] = Counter()
 
     def _lead(self, contact: ContactHistory) -> _Lead:
         touches = [touch for touch in contact.touches if touch.occurred_at < self.end]
@@ -177,6 +222,8 @@ class AccountReplay:
         for position in self.rules.raising(touch.touch_type):
             lead.raised[position] = now_s
             lead.raised_any = True
+            self.raises[position] += 1
+            self.raisers.setdefault(position, set()).add(id(lead))
         if lead.sums and now_s != lead.ref:  # decay the running sums to now before adding
             age_days = (now_s - lead.ref) / SECONDS_PER_DAY
             lead.sums = {half_life: total * 0.5 ** (age_days / half_life) for half_life, total in lead.sums.items()}
@@ -365,6 +412,29 @@ class AccountReplay:
             )
         )
 
+    def rule_hits(self) -> RuleCounts:
+        """How many of the account's contacts and touches each rule fired on, by rule id (after `run`).
+
+        Fit and disqualifiers are taken on the attributes as they are now and the consent after the last touch.
+        """
+        rules, account = self.rules, self.account.attributes
+        touches: Counter[str] = Counter()
+        contacts: Counter[str] = Counter({rule_id: len(self.leads) for rule_id in rules.fired_on_account(account)})
+        seen: dict[object, list[str]] = {}
+        for lead in self.leads:
+            if lead.counted:
+                fired = [entry.rule_id for entry in lead.counted]
+                touches.update(fired)
+                contacts.update(set(fired))
+            contacts.update(rules.fired_on(lead.contact.attributes, account, lead.consent, seen))
+        counts: RuleCounts = {rule_id: [count, touches[rule_id]] for rule_id, count in contacts.items()}
+        for position, leads in self.raisers.items():
+            counts[rules.definition.hand_raisers[position].id] = [len(leads), self.raises[position]]
+        return counts
+
+
+RuleCounts = dict[str, list[int]]  # rule id -> [contacts, touches] it fired on
+
 
 def _seconds(days: float | None) -> float:
     return math.inf if days is None else days * SECONDS_PER_DAY
@@ -372,7 +442,9 @@ def _seconds(days: float | None) -> float:
 
 def replay_account(
     rules: Rules, account: AccountHistory, start: datetime, end: datetime
-) -> tuple[list[Qualification], int]:
-    """The account's qualifications in [start, end), and how many account evaluations finding them took."""
+) -> tuple[list[Qualification], int, RuleCounts]:
+    """The account's qualifications in [start, end), how many account evaluations finding them took, and how many
+    contacts and touches each rule fired on."""
     replay = AccountReplay(rules, account, start, end)
-    return replay.run(), replay.evaluations
+    qualifications = replay.run()
+    return qualifications, replay.evaluations, replay.rule_hits()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import pytest
@@ -9,7 +10,7 @@ import pytest
 from services.lead_scoring.conditions import Condition, Results, evaluate
 
 
-def check(when: dict[str, Any], contact: dict[str, object], account: dict[str, object] | None = None):
+def check(when: dict[str, Any], contact: Mapping[str, object], account: Mapping[str, object] | None = None):
     return evaluate(Condition.model_validate(when), contact, account)
 
 
@@ -82,10 +83,38 @@ def test_account_fields_are_missing_when_there_is_no_account():
 
 
 def test_nested_field_paths_reach_into_mappings():
-    when = {"field": "contact.custom.plan", "eq": "enterprise"}
+    when = {"field": "account.technology.crm", "eq": "salesforce"}
 
-    assert check(when, {"custom": {"plan": "Enterprise"}}) == ("contact.custom.plan=Enterprise",)
+    assert check(when, {}, {"technology": {"crm": "Salesforce"}}) == ("account.technology.crm=Salesforce",)
+    assert check(when, {}, {"technology": "salesforce"}) is None
+
+
+def test_a_custom_field_is_read_as_contact_name_and_explained_so():
+    when = {"field": "contact.plan", "eq": "enterprise"}
+
+    assert check(when, {"custom": {"plan": "Enterprise"}}) == ("contact.plan=Enterprise",)
+    assert check(when, {"plan": "Enterprise", "custom": {}}) == ("contact.plan=Enterprise",)  # stored so earlier
+    assert check(when, {"plan": "enterprise", "custom": {"plan": "free"}}) is None  # the newer value
     assert check(when, {"custom": "enterprise"}) is None
+    assert check({"field": "contact.plan", "exists": False}, {"custom": {}}) == ("contact.plan missing",)
+
+
+def test_a_custom_field_named_like_a_trait_is_read_only_under_custom_and_never_as_the_trait():
+    salutation = {"title": "VP Operations", "custom": {"title": "Ms"}}
+
+    assert check({"field": "contact.title", "regex": "vp"}, salutation) == ("contact.title=VP Operations",)
+    assert check({"field": "contact.title", "exists": True}, {"custom": {"title": "Ms"}}) is None
+    assert check({"field": "contact.custom.title", "eq": "ms"}, salutation) == ("contact.custom.title=Ms",)
+
+
+def test_contact_custom_name_reads_nothing_for_a_field_read_as_contact_name():
+    occupation = {"custom": {"occupation": "Student"}}
+
+    assert check({"field": "contact.custom.occupation", "eq": "student"}, occupation) is None
+    assert check({"field": "contact.custom.occupation", "exists": False}, occupation) == (
+        "contact.custom.occupation missing",
+    )
+    assert check({"field": "contact.occupation", "eq": "student"}, occupation) == ("contact.occupation=Student",)
 
 
 def test_list_valued_attribute_matches_when_one_item_does():

@@ -109,3 +109,20 @@ def test_rollback_republishes_an_older_version_as_a_new_one(local_api) -> None:
     assert listed == {1: "superseded", 2: "superseded", 3: "published"}
     document = local_api.call("GET", f"/v1/definitions/{rolled.json()['id']}", "manager").json()["document"]
     assert document["mql"]["min_engagement_score"] == 40
+
+
+def test_a_draft_can_be_deleted_but_a_published_version_cannot(local_api) -> None:
+    draft = _draft(local_api)
+    published = _draft(local_api)
+    for role in ("marketing_ops", "sales_ops"):
+        local_api.call("POST", f"/v1/definitions/{published['id']}/approvals", role, json={"revision": 1})
+    assert local_api.call("POST", f"/v1/definitions/{published['id']}/publish", "sales_ops", json={}).status_code == 200
+
+    deleted = local_api.call("DELETE", f"/v1/definitions/{draft['id']}", "marketing_ops")
+    refused = local_api.call("DELETE", f"/v1/definitions/{published['id']}", "sales_ops")
+
+    assert deleted.status_code == 204
+    assert local_api.call("GET", f"/v1/definitions/{draft['id']}", "manager").status_code == 404
+    assert refused.status_code == 409
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert "only drafts can be deleted" in refused.json()["detail"]

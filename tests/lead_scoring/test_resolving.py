@@ -107,6 +107,8 @@ def test_a_custom_field_named_like_a_trait_never_replaces_the_trait_and_is_read_
     assert attributes["custom"] == {"title": "Mrs", "plan": "pro", "score": 3}
     assert "plan" not in attributes
     assert lookup("contact.custom.title", attributes, None) == "Mrs"
+    assert lookup("contact.title", attributes, None) == "VP Operations"
+    assert lookup("contact.plan", attributes, None) == "pro"
 
 
 def test_a_blank_crm_account_id_is_no_id_and_a_padded_one_finds_its_account_again(world: World) -> None:

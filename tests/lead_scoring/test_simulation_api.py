@@ -124,3 +124,27 @@ def test_a_rep_may_not_simulate(api) -> None:
     draft_id = draft(api, example_document())
 
     assert api.call("POST", f"/v1/definitions/{draft_id}/simulate", "rep", json=WINDOW).status_code == 403
+
+
+def test_the_simulation_lists_each_rule_with_its_hits_and_a_rule_on_a_path_never_seen_with_none(api) -> None:
+    dana_is_an_mql(api)
+    document = example_document()
+    document["fit"]["rules"].append(
+        {"id": "fit.occupation", "when": {"field": "contact.custom.occupation", "eq": "Student"}, "points": -30}
+    )
+    draft_id = draft(api, document)
+
+    body = api.call("POST", f"/v1/definitions/{draft_id}/simulate", "manager", json=WINDOW).json()
+
+    rules = {rule["rule_id"]: rule for rule in body["draft"]["rules"]}
+    assert rules["fit.occupation"] == {
+        "rule_id": "fit.occupation",
+        "kind": "fit",
+        "contacts": 0,
+        "touches": None,
+        "never_fired": True,
+    }
+    assert "fit.occupation" in body["draft"]["never_fired"]
+    assert rules["fit.senior_title"]["contacts"] == 1
+    assert (rules["eng.demo_request"]["contacts"], rules["eng.demo_request"]["touches"]) == (1, 1)
+    assert "fit.occupation" not in {rule["rule_id"] for rule in body["published"]["rules"]}
