@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import logging
 import threading
 import time
@@ -163,8 +164,9 @@ class Processor:
                     dead_letter(uow, self.group, record, HANDLER_ERROR, f"{type(error).__name__}: {error}", event)
             self._consumer.stage_offsets(uow.session, records)
             uow.commit()
-        for _, event in claimed:
-            HANDLED.labels(self.group, event.type).inc()
+        # Counted once per type and batch: a labelled counter costs about a microsecond an update.
+        for event_type, count in collections.Counter(event.type for _, event in claimed).items():
+            HANDLED.labels(self.group, event_type).inc(count)
 
     def _run_fast(self, events: list[Event[Any]], uow: UnitOfWork) -> None:
         if not events:
