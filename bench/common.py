@@ -18,6 +18,7 @@ from sqlalchemy.engine import make_url
 from database import migrate
 from database.engine import make_engine
 from eventlog.kafka import ensure_topics
+from eventlog.loop import settle_heap
 from events.catalog import TouchRecorded
 from events.catalog.common import ContactIdentity
 from events.registry import encode, new_event
@@ -86,12 +87,15 @@ def raw_consume_rate(bootstrap: str, topic: str, count: int, passes: int = 3) ->
     The median of `passes` reads, each in a group of its own: on a short topic one fetch that waits out
     `fetch_max_wait_ms` halves a single pass's rate, and the ratios are only as steady as this baseline.
     """
-    rates = sorted(_raw_pass(bootstrap, topic, count) for _ in range(passes))
-    print(f"  raw kafka-python passes: {', '.join(f'{rate:,.0f}' for rate in rates)} records/s")
-    return rates[len(rates) // 2]
+    # As in every leadflow loop (eventlog.loop.settle_heap): the set-up heap is no work for the garbage collector.
+    settle_heap()
+    runs = sorted(_raw_pass(bootstrap, topic, count) for _ in range(passes))
+    print(f"  raw kafka-python passes: {', '.join(f'{rate:,.0f}' for rate, _ in runs)} records/s")
+    print(f"  raw kafka-python CPU per record (this process): {', '.join(f'{cpu:.1f}' for _, cpu in runs)} us")
+    return runs[len(runs) // 2][0]
 
 
-def _raw_pass(bootstrap: str, topic: str, count: int) -> float:
+def _raw_pass(bootstrap: str, topic: str, count: int) -> tuple[float, float]:
     consumer = KafkaConsumer(
         topic,
         bootstrap_servers=bootstrap,
@@ -100,16 +104,16 @@ def _raw_pass(bootstrap: str, topic: str, count: int) -> float:
         enable_auto_commit=False,
         max_poll_records=500,
     )
-    seen, started = 0, None
+    seen, started, cpu_started = 0, None, 0.0
     while seen < count:
         polled = consumer.poll(timeout_ms=1000, max_records=500)
         if polled and started is None:
-            started = time.perf_counter()
+            started, cpu_started = time.perf_counter(), time.process_time()
         seen += sum(len(records) for records in polled.values())
     assert started is not None
-    elapsed = time.perf_counter() - started
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
     consumer.close()
-    return count / elapsed
+    return count / elapsed, cpu / count * 1e6
 
 
 def report(rows: list[tuple[str, str]]) -> None:

@@ -16,27 +16,37 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from bench.common import fresh_database, populate, raw_consume_rate, report, servers
 from eventlog.backends import KafkaEventLog, processor
+from events.topics import TOUCHES
 
 
 def eventlog_consume_rate(engine, bootstrap: str, topic: str, count: int, batch_size: int) -> tuple[float, int]:
-    """The event log (decode, inbox, no-op handler, one transaction per batch, offsets after commit), in events/s."""
+    """The event log (decode, inbox, no-op handler, one transaction per batch, offsets after commit), in events/s.
+
+    `topic` is a deployment's touches topic (`<prefix>leadflow.touches`): touches on any other topic would be
+    dead-lettered as wrong_topic, and the count never reached.
+    """
+    if not topic.endswith(TOUCHES):
+        raise ValueError(f"topic {topic!r}: the bench reads touches, so it must be <prefix>{TOUCHES}")
+    prefix = topic.removesuffix(TOUCHES)
     handled = 0
     first: float | None = None
     done = threading.Event()
 
+    cpu_first = 0.0
+
     def no_op(event, uow) -> None:
-        nonlocal handled, first
+        nonlocal handled, first, cpu_first
         if first is None:
-            first = time.perf_counter()
+            first, cpu_first = time.perf_counter(), time.process_time()
         handled += 1
         if handled >= count:
             done.set()
 
-    log = KafkaEventLog(engine, bootstrap)
+    log = KafkaEventLog(engine, bootstrap, topic_prefix=prefix)
     loop = processor(
         log,
         group=f"bench-eventlog-{uuid.uuid4().hex[:6]}",
-        topics=[topic],
+        topics=[TOUCHES],
         handlers={"leadflow.touch.recorded.v1": no_op},
         batch_size=batch_size,
     )
@@ -44,10 +54,11 @@ def eventlog_consume_rate(engine, bootstrap: str, topic: str, count: int, batch_
     thread = threading.Thread(target=loop.run, args=(stop,))
     thread.start()
     done.wait()
-    finished = time.perf_counter()
+    finished, cpu = time.perf_counter(), time.process_time() - cpu_first
     stop.set()
     thread.join()
     assert first is not None
+    print(f"  event log CPU per event (this process; PostgreSQL's own not counted): {cpu / count * 1e6:.1f} us")
     from sqlalchemy import text
 
     with engine.connect() as connection:
@@ -62,7 +73,7 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=500)
     args = parser.parse_args()
     url, bootstrap = servers()
-    topic = f"bench.eventlog.{uuid.uuid4().hex[:8]}"
+    topic = f"bench{uuid.uuid4().hex[:8]}.{TOUCHES}"
 
     print(f"bench/eventlog: {args.events:,} small touch.recorded events on {topic} ({args.partitions} partitions)")
     produce_rate = populate(bootstrap, topic, args.events, args.partitions)

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 Header = tuple[str, bytes | None]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Record:
     """One message as read from the log, before it is decoded: whatever a producer sent, as bytes.
 

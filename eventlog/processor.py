@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import logging
 import threading
 import time
@@ -11,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from prometheus_client import Counter, Gauge
-from sqlalchemy import ARRAY, String, Uuid, bindparam, func, literal, select
+from sqlalchemy import ARRAY, String, Text, Uuid, bindparam, cast, func, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -163,8 +164,9 @@ class Processor:
                     dead_letter(uow, self.group, record, HANDLER_ERROR, f"{type(error).__name__}: {error}", event)
             self._consumer.stage_offsets(uow.session, records)
             uow.commit()
-        for _, event in claimed:
-            HANDLED.labels(self.group, event.type).inc()
+        # Counted once per type and batch: a labelled counter costs about a microsecond an update.
+        for event_type, count in collections.Counter(event.type for _, event in claimed).items():
+            HANDLED.labels(self.group, event_type).inc(count)
 
     def _run_fast(self, events: list[Event[Any]], uow: UnitOfWork) -> None:
         if not events:
@@ -218,19 +220,18 @@ def claim_in_inbox(session: Session, group: str, event_ids: list[uuid.UUID]) -> 
     """Insert inbox rows for `event_ids`, skipping those already there; the ids that were new."""
     now = utc_now()
     if session.get_bind().dialect.name == "postgresql":
-        # One array parameter instead of thousands of scalars: the statement stays small however big the batch.
-        rows = select(
-            literal(group, String),
-            func.unnest(bindparam("ids", event_ids, type_=ARRAY(Uuid))),
-            literal(now, UtcDateTime),
-        )
+        # One text parameter instead of thousands of scalars, split and cast by the server: the statement stays
+        # small however big the batch, and psycopg dumps one string, not 500 array elements (each quoted apart).
+        ids = func.string_to_array(bindparam("ids", ",".join(map(str, event_ids)), type_=Text), ",")
+        rows = select(literal(group, String), func.unnest(cast(ids, ARRAY(Uuid))), literal(now, UtcDateTime))
         statement = (
             postgresql.insert(InboxRecord)
             .from_select(["consumer_group", "event_id", "handled_at"], rows)
             .on_conflict_do_nothing()
             .returning(InboxRecord.event_id)
         )
-        return set(session.connection().execute(statement).scalars())  # Core: no ORM machinery for 500 ids
+        # Core, and all rows in one fetch: no ORM machinery, no call per row for 500 ids.
+        return set(session.connection().execute(statement).scalars().all())
     values = [{"consumer_group": group, "event_id": event_id, "handled_at": now} for event_id in set(event_ids)]
     statement = sqlite.insert(InboxRecord).on_conflict_do_nothing().returning(InboxRecord.event_id)
     return set(session.scalars(statement, values))

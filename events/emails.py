@@ -3,6 +3,7 @@ that normalise addresses, so that an event the contract accepts is never refused
 
 from __future__ import annotations
 
+import functools
 import re
 
 MAX_EMAIL_LENGTH = 254
@@ -24,6 +25,9 @@ _MAILBOX = re.compile(r"^[\w!#$%&'*+/=?^`{|}~-]+(\.[\w!#$%&'*+/=?^`{|}~-]+)*$")
 _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 
 
+# Decoding checks every email of every event: a contact's address and an account's domain come back with each of
+# their touches, so the answers are remembered (a ValueError is not, and is raised again each time).
+@functools.lru_cache(maxsize=16_384)
 def ascii_domain(domain: str) -> str:
     """`domain` lowercased and IDNA-encoded, or ValueError naming why it is not a domain."""
     domain = domain.strip().rstrip(".").lower()
@@ -38,6 +42,7 @@ def ascii_domain(domain: str) -> str:
     return domain
 
 
+@functools.lru_cache(maxsize=65_536)
 def email_parts(email: str) -> tuple[str, str]:
     """The mailbox name (lowercased) and ASCII domain of an address; ValueError saying what is wrong with it."""
     email = email.lower()

@@ -46,14 +46,20 @@ MAX_TAGS = 100
 MAX_DEPTH = 32  # nesting of a free-form JSON document
 
 
-def _no_nul(value: str) -> str:
+def refuse_nul(value: str) -> str:
+    """`value` unchanged, or ValueError if it holds a NUL character (PostgreSQL's text and jsonb refuse it)."""
     if "\x00" in value:
         raise ValueError("must not contain a NUL character (\\u0000): PostgreSQL cannot store it")
     return value
 
 
-def _in_time_range(value: datetime) -> datetime:
-    if not EARLIEST - _OFFSET_SLACK <= value <= LATEST + _OFFSET_SLACK:
+TIME_BOUNDS = (EARLIEST - _OFFSET_SLACK, LATEST + _OFFSET_SLACK)
+"""The first and last instant a time of the contract may name (the schema's years, with the widest offset)."""
+
+
+def check_time_range(value: datetime) -> datetime:
+    """`value` unchanged, or ValueError if it lies outside `TIME_BOUNDS`."""
+    if not TIME_BOUNDS[0] <= value <= TIME_BOUNDS[1]:
         raise ValueError(f"must be between {_iso(EARLIEST)} and {_iso(LATEST)} (got {value.isoformat()})")
     return value
 
@@ -68,7 +74,7 @@ def _iso(moment: datetime) -> str:
     return moment.isoformat().replace("+00:00", "Z")
 
 
-_NUL_FREE = AfterValidator(_no_nul)
+_NUL_FREE = AfterValidator(refuse_nul)
 _NUL_FREE_SCHEMA = Field(json_schema_extra={"pattern": NO_NUL})
 
 Text50 = Annotated[str, Field(max_length=SYSTEM), _NUL_FREE, _NUL_FREE_SCHEMA]
@@ -102,7 +108,7 @@ TIME_RANGE = (
 
 EventTime = Annotated[
     AwareDatetime,
-    AfterValidator(_in_time_range),
+    AfterValidator(check_time_range),
     Field(
         json_schema_extra={
             "formatMinimum": _iso(EARLIEST),
@@ -140,7 +146,7 @@ def _scalar(max_length: int) -> Callable[[object], Scalar]:
         if isinstance(value, str):
             if len(value) > max_length:
                 raise ValueError(f"text must have at most {max_length} characters (got {len(value)})")
-            return _no_nul(value)
+            return refuse_nul(value)
         if isinstance(value, int):
             # Beyond 64 bits a number is kept as a float, as the schema's "number" allows.
             return (
@@ -225,10 +231,10 @@ def _plain_json(value: Any, depth: int = 0) -> Any:
     if depth > MAX_DEPTH:
         raise ValueError(f"is nested deeper than {MAX_DEPTH} levels")
     if isinstance(value, str):
-        _no_nul(value)
+        refuse_nul(value)
     elif isinstance(value, dict):
         for key, item in value.items():
-            _no_nul(str(key))
+            refuse_nul(str(key))
             _plain_json(item, depth + 1)
     elif isinstance(value, list):
         for item in value:
