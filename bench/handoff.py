@@ -60,7 +60,9 @@ WEEKDAYS = {day: ["08:00-20:00"] for day in ("monday", "tuesday", "wednesday", "
 
 def sales_org(teams: int = 20, reps_per_team: int = 9) -> dict[str, Any]:
     """A routing document: `teams` teams of a manager and `reps_per_team` reps, one country each, a catch-all."""
-    reps, team_specs, rules = [], [], []
+    reps: list[dict[str, Any]] = []
+    team_specs: list[dict[str, Any]] = []
+    rules: list[dict[str, Any]] = []
     for number in range(teams):
         name = f"team{number:02d}"
         manager = f"manager{number:02d}@sales.example"
