@@ -19,7 +19,7 @@ from services.handoff.routing.model import LeadField
 SCHEMA_ID = "contracts/routing.schema.json"
 # Rep ids are uuid5(REP_NAMESPACE, email): stable, so routing pointers and handoffs survive a re-import.
 REP_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://leadflow.dev/routing/rep")
-MAX_REPS = 5_000
+MAX_REPS = 2_000  # with MAX_TEAMS and MAX_RULES, a document fits the API's 1 MiB body limit
 MAX_RULES = 1_000
 MAX_TEAMS = 500
 

@@ -6,6 +6,7 @@ field, so sales ops can fix a configuration from the message alone.
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -130,6 +131,7 @@ def _calendar_problems(document: RoutingDocument) -> list[DocumentProblem]:
         except CalendarError as error:
             # build_calendar says "calendar <name>: <field>: <reason>"; the field path is the part before the reason.
             field_path = str(error).split(": ")[1] if str(error).count(": ") >= 2 else ""
+            field_path = re.sub(r"\[(\d+)\]", r".\1", field_path)  # monday[0] -> monday.0, as pydantic's paths
             problems.append(DocumentProblem(field=f"calendars.{name}.{field_path}".rstrip("."), message=str(error)))
     return problems
 

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from eventlog.backends import SqlEventLog
 from services.handoff.org import handlers, repository
 from services.handoff.org.document import parse_document, rep_id
+from services.handoff.org.models import RoutingOrgVersion
 from tests.clock import T0
 from tests.handoff.org.documents import small
 
@@ -90,3 +93,50 @@ def test_a_save_against_an_older_version_is_refused(engine: Engine) -> None:
 
     with pytest.raises(handlers.StaleVersion, match="you edited version 1, but version 2 is in force"):
         save(engine, small(), expected=1)
+
+
+def test_two_concurrent_saves_of_the_same_next_version_one_wins_the_other_is_stale(postgres_engine: Engine) -> None:
+    save(postgres_engine, small())
+    first = SqlEventLog(postgres_engine).unit_of_work()
+    with first:
+        # The first save holds version 2, not yet committed: the second reads version 1 as in force.
+        document = parse_document(small(rules=[{"name": "All", "target": {"kind": "unrouted"}}]))
+        first.session.add(
+            RoutingOrgVersion(
+                version=2,
+                document=document.dump(),
+                digest=handlers.digest(document),
+                saved_by="first",
+                saved_at=T0,
+                summary="rule 4 (All) added",
+            )
+        )
+        first.session.flush()
+        outcome: list[BaseException | handlers.Saved] = []
+        second = threading.Thread(target=lambda: outcome.append(_attempt(postgres_engine)))
+        second.start()
+        _wait_until_a_lock_is_waited_for(postgres_engine)  # the second's insert of version 2 waits on the first's
+        first.commit()
+    second.join(timeout=30)
+
+    assert len(outcome) == 1
+    assert isinstance(outcome[0], handlers.StaleVersion)
+    with SqlEventLog(postgres_engine).unit_of_work() as uow:
+        current = repository.current_org(uow.session)
+    assert current is not None
+    assert (current.version, [rule.name for rule in current.org.rules]) == (2, ["All"])
+
+
+def _wait_until_a_lock_is_waited_for(engine: Engine) -> None:
+    deadline = time.monotonic() + 30
+    with engine.connect() as connection:
+        while not connection.scalar(text("SELECT count(*) FROM pg_locks WHERE NOT granted")):
+            assert time.monotonic() < deadline, "the second save never waited for the first"
+            time.sleep(0.05)
+
+
+def _attempt(engine: Engine) -> BaseException | handlers.Saved:
+    try:
+        return save(engine, small(teams=[*small()["teams"], {"name": "apac"}]))
+    except handlers.StaleVersion as error:
+        return error
