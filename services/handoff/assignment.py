@@ -41,6 +41,7 @@ class Routing:
     loads: dict[uuid.UUID, RepLoad]
     pointers: dict[str, dict[uuid.UUID, float]]
     changed: dict[str, dict[uuid.UUID, float]] = field(default_factory=dict)
+    clocks: timers.Clocks = field(default_factory=timers.Clocks)
 
     @classmethod
     def begin(cls, session: Session, now: datetime) -> Routing:
@@ -72,10 +73,11 @@ class Routing:
         load = self.loads.get(rep_id, RepLoad())
         self.loads[rep_id] = RepLoad(max(0, load.open_unaccepted - 1), load.assigned_today)
 
-    def finish(self, session: Session) -> None:
-        """Write the pointers of the pools that moved."""
-        repository.save_pointers(session, self.changed)
+    def finish(self, uow: UnitOfWork) -> None:
+        """Write the pointers of the pools that moved, and the SLA timers set or cancelled."""
+        repository.save_pointers(uow.session, self.changed)
         self.changed = {}
+        self.clocks.write(uow)
 
 
 def account_owner(routing: Routing | None, held: uuid.UUID | None, domain: str | None) -> AccountOwner | None:
@@ -124,7 +126,7 @@ def give(
     if rep_id is None or routing.current is None:
         if state.status == "assigned":
             _to_queue(uow, routing, row, now, "nobody_eligible" if trigger == "sla_breached" else trigger)
-        timers.retry_routing(uow, row.id, now)
+        routing.clocks.retry(row.id, now)
         return None
     rep = routing.current.org.by_id[rep_id]
     clock = sla_clock(now, terms.accept_within_hours, routing.current.org.calendars[rep.calendar], terms.warn_share)
@@ -148,7 +150,7 @@ def give(
     if previous is not None:
         routing.released(previous)
     routing.took(rep_id)
-    timers.start_clock(uow, row.id, clock)
+    routing.clocks.start(row.id, clock, from_queue=trigger != "qualified")
     for fact in transition.events:
         emit(uow, row, fact, warn_at=clock.warn_at)
     return rep_id

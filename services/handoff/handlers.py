@@ -122,7 +122,7 @@ def reassign(uow: UnitOfWork, row: HandoffRecord, viewer: Viewer, rep_id: uuid.U
         raise InvalidCommand("rep", f"rep {rep_id} is inactive")
     terms = projected.terms(uow.session, row.definition_version)
     give(uow, routing, row, terms, now, trigger="manager", pick=rep_id, by=viewer.subject)
-    routing.finish(uow.session)
+    routing.finish(uow)
 
 
 def run(uow: UnitOfWork, action: Callable[[], None], shape: Callable[[], Answer], replay: Replay | None) -> Answer:

@@ -58,7 +58,8 @@ def on_deadline(timer: Timer, uow: UnitOfWork) -> None:
         emit(uow, row, fact)
     if policy == "escalate":
         row.escalated_to = manager
-        timers.stop_clock(uow, row.id)
+        routing.clocks.stop(row.id)
+        routing.finish(uow)
         return
     row.excluded_reps = [*row.excluded_reps, str(rep_id)]
     if policy == "reassign":
@@ -69,8 +70,8 @@ def on_deadline(timer: Timer, uow: UnitOfWork) -> None:
         routing.released(rep_id)
         for fact in returned.events:
             emit(uow, row, fact)
-        timers.retry_routing(uow, row.id, now)
-    routing.finish(uow.session)
+        routing.clocks.retry(row.id, now)
+    routing.finish(uow)
 
 
 def on_reroute(timer: Timer, uow: UnitOfWork) -> None:
@@ -82,7 +83,7 @@ def on_reroute(timer: Timer, uow: UnitOfWork) -> None:
     routing = Routing.begin(uow.session, now)
     terms = projected.terms(uow.session, row.definition_version)
     give(uow, routing, row, terms, now, trigger="reroute", owner=_owner(uow, routing, row))
-    routing.finish(uow.session)
+    routing.finish(uow)
 
 
 def timer_handlers() -> Mapping[tuple[str, str], TimerHandler]:

@@ -102,7 +102,7 @@ class IntakeBatch:
     def finish(self) -> None:
         """Write what the batch kept in memory."""
         if self.routing is not None:
-            self.routing.finish(self.uow.session)
+            self.routing.finish(self.uow)
 
     def _terms(self, version: int) -> HandoffTerms:
         if version not in self.terms:
