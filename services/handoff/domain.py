@@ -63,6 +63,8 @@ ALLOWED: dict[Status, tuple[Action, ...]] = {
     "closed_won": (),
     "closed_lost": (),
 }
+# Taken by the SLA clock, never offered to people; a manager assigns an unrouted handoff by reassigning it.
+_CLOCK_ACTIONS: frozenset[Action] = frozenset({"breach_sla", "return_to_queue"})
 _Ref = tuple[uuid.UUID, uuid.UUID, datetime, int]  # the fields every fact starts with
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 
@@ -76,7 +78,7 @@ class ActionNotAllowed(HandoffError):  # noqa: N818 - reads as what happened, li
 
     def __init__(self, status: Status, action: Action) -> None:
         self.status, self.action, self.allowed = status, action, ALLOWED[status]
-        allowed = ", ".join(self.allowed) or "none: the handoff is closed"
+        allowed = ", ".join(actions_for_people(status)) or "none by people now"
         super().__init__(f"{action} is not allowed on a handoff that is {status} (allowed: {allowed})")
 
 
@@ -153,6 +155,13 @@ def decide(state: HandoffState, command: Command, now: datetime) -> Transition:
 def allowed_actions(state: HandoffState) -> tuple[Action, ...]:
     """The actions the handoff's current state allows."""
     return ALLOWED[state.status]
+
+
+def actions_for_people(status: Status) -> tuple[Action, ...]:
+    """What a rep, manager or sales ops may do in this state (the SLA clock's own actions left out)."""
+    return tuple(
+        "reassign" if action == "assign" else action for action in ALLOWED[status] if action not in _CLOCK_ACTIONS
+    )
 
 
 def _apply(state: HandoffState, command: Command, now: datetime) -> tuple[HandoffState, HandoffEvent]:

@@ -168,3 +168,9 @@ def test_an_insight_on_an_account_is_kept_and_emitted(sales_api: SalesApi) -> No
     [event] = emitted(sales_api.engine, "account.insight.logged")
     assert event.data.micro_trends == ["second plant"]
     assert event.data.logged_by == mine
+
+
+def test_the_dossier_offers_people_only_what_people_can_do(sales_api: SalesApi) -> None:
+    handoff_id, _, _ = holder(sales_api)
+    dossier = sales_api.by("GET", f"/v1/handoffs/{handoff_id}", "sales_ops", "ops@acme.example").json()
+    assert set(dossier["allowed_actions"]) == {"reassign", "accept", "reject"}  # not the SLA clock's own actions

@@ -23,7 +23,7 @@ from kernel.http_limits import LimitedRoute
 from kernel.problems import Problem, responses
 from services.handoff import handlers, repository
 from services.handoff.access import Viewer, viewer
-from services.handoff.domain import ActionNotAllowed, HandoffError, InvalidCommand
+from services.handoff.domain import ActionNotAllowed, HandoffError, InvalidCommand, actions_for_people
 from services.handoff.idempotency import KeyReused, replay_of
 from services.handoff.org.repository import current_org
 from services.handoff.queue import repository as queue
@@ -199,7 +199,11 @@ def _act(
         raise Problem(412, "Precondition failed", str(error), current_version=error.current) from None
     except ActionNotAllowed as error:
         raise Problem(
-            409, "Not allowed now", str(error), status_now=error.status, allowed_actions=list(error.allowed)
+            409,
+            "Not allowed now",
+            str(error),
+            status_now=error.status,
+            allowed_actions=list(actions_for_people(error.status)),
         ) from None
     except handlers.ChangedMeanwhile as error:
         raise Problem(409, "Changed meanwhile", str(error)) from None

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from services.handoff import repository
-from services.handoff.domain import allowed_actions
+from services.handoff.domain import actions_for_people
 from services.handoff.models import HandoffRecord
 from services.handoff.org.repository import current_org
 from services.handoff.projection import repository as projected
@@ -36,7 +36,7 @@ def summary(session: Session, row: HandoffRecord, now: datetime) -> HandoffSumma
         handoff_id=row.id,
         version=row.version,
         status=row.status,
-        allowed_actions=list(allowed_actions(repository.state_of(row))),
+        allowed_actions=list(actions_for_people(repository.state_of(row).status)),
         lead_id=row.lead_id,
         contact={"name": name, "email": contact.get("email"), "title": contact.get("title")},
         account=None if account is None else {"account_id": account.get("account_id"), "name": account.get("name")},
