@@ -1,0 +1,89 @@
+"""Queries of enrollments and their step history; no commits."""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Collection
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from services.nurture.enrollment.domain import PastEnrollment
+from services.nurture.enrollment.models import ACTIVE, EXITED, NurtureEnrollment, NurtureStepRun
+
+
+def active(session: Session, contact_id: uuid.UUID, *, lock: bool = True) -> NurtureEnrollment | None:
+    """The contact's active enrollment, if any, locked for the caller's transaction."""
+    query = select(NurtureEnrollment).where(
+        NurtureEnrollment.contact_id == contact_id, NurtureEnrollment.status == ACTIVE
+    )
+    return session.scalars(query.with_for_update() if lock else query).first()
+
+
+def get(session: Session, enrollment_id: uuid.UUID) -> NurtureEnrollment | None:
+    """The enrollment of that id, locked for the caller's transaction."""
+    return session.get(NurtureEnrollment, enrollment_id, with_for_update=True)
+
+
+def past(session: Session, contact_id: uuid.UUID) -> list[PastEnrollment]:
+    """The contact's ended enrollments: track and exit time, for re-entry and cooldown."""
+    query = select(NurtureEnrollment.track_key, NurtureEnrollment.exited_at).where(
+        NurtureEnrollment.contact_id == contact_id, NurtureEnrollment.status == EXITED
+    )
+    return [PastEnrollment(key, at) for key, at in session.execute(query) if at is not None]
+
+
+def sends(
+    session: Session, contact_id: uuid.UUID, *, since: datetime, channels: Collection[str]
+) -> dict[str, list[datetime]]:
+    """When actions were sent to the contact since `since`, per channel, across all tracks."""
+    if not channels:
+        return {}
+    query = select(NurtureStepRun.channel, NurtureStepRun.at).where(
+        NurtureStepRun.contact_id == contact_id,
+        NurtureStepRun.channel.in_(sorted(channels)),
+        NurtureStepRun.at > since,
+        NurtureStepRun.outcome == "sent",
+    )
+    found: dict[str, list[datetime]] = defaultdict(list)
+    for channel, at in session.execute(query):
+        found[channel or ""].append(at)
+    return dict(found)
+
+
+def engaged_contents(session: Session, contact_id: uuid.UUID) -> set[str]:
+    """The content ids of nurture actions the contact engaged with."""
+    query = select(NurtureStepRun.content_id).where(
+        NurtureStepRun.contact_id == contact_id, NurtureStepRun.engaged_at.is_not(None)
+    )
+    return {content for content in session.scalars(query) if content}
+
+
+def attributable(
+    session: Session, contact_id: uuid.UUID, *, content_id: str | None, campaign: str | None, before: datetime
+) -> NurtureStepRun | None:
+    """The latest action sent to the contact, before `before`, with that content id (or campaign as content id)
+    and no engagement yet: the step a touch is attributed to."""
+    ids = [value for value in (content_id, campaign) if value]
+    if not ids:
+        return None
+    query = (
+        select(NurtureStepRun)
+        .where(
+            NurtureStepRun.contact_id == contact_id,
+            NurtureStepRun.outcome == "sent",
+            NurtureStepRun.content_id.in_(ids),
+            NurtureStepRun.at <= before,
+            NurtureStepRun.engaged_at.is_(None),
+        )
+        .order_by(NurtureStepRun.at.desc(), NurtureStepRun.id.desc())
+        .limit(1)
+    )
+    return session.scalars(query).first()
+
+
+def window_start(now: datetime, windows: Collection[timedelta]) -> datetime:
+    """The earliest send any cap window reaching back from `now` can see."""
+    return now - max(windows, default=timedelta(0))

@@ -1,0 +1,145 @@
+"""The step and recycle timers of nurture: each fires in the scheduler's transaction with its effect (the action
+in the outbox, the history row, the next timer), so a scheduler killed mid-run sends no action twice."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from eventlog.unit_of_work import UnitOfWork
+from events.catalog import NurtureActionRequested
+from events.catalog.common import ContactIdentity
+from events.catalog.nurture import NurtureAction
+from events.registry import new_event
+from services.nurture.contacts import repository as contacts
+from services.nurture.enrollment import handlers as enrollment
+from services.nurture.enrollment import repository
+from services.nurture.enrollment.book import TrackBook
+from services.nurture.enrollment.models import ACTIVE, NurtureEnrollment, NurtureStepRun
+from services.nurture.steps import domain
+from services.nurture.tracks.compiled import CompiledStep, CompiledTrack
+from timers.scheduler import Timer, TimerHandler
+
+# The action id is derived from the enrollment and the step's send count: a second send of one step could
+# not be written (the id is unique in the history), whatever happens to the timer.
+ACTIONS = uuid.UUID("6f1d7c1e-4c0b-4d59-9d1a-6b1e2f6a9c11")
+
+
+def step_due(book: TrackBook) -> TimerHandler:
+    """The handler of `step_due` timers over `book`."""
+
+    def handle(timer: Timer, uow: UnitOfWork) -> None:
+        fire_step(uow, book, uuid.UUID(timer.payload["enrollment_id"]), now=timer.fired_at, due_at=timer.due_at)
+
+    return handle
+
+
+def recycle_due(book: TrackBook) -> TimerHandler:
+    """The handler of `recycle_due` timers: the recycle delay is over, the lead may enter nurture again."""
+
+    def handle(timer: Timer, uow: UnitOfWork) -> None:
+        payload = timer.payload
+        contact = contacts.by_id(uow.session, uuid.UUID(payload["contact_id"]))
+        if contact is None:
+            return
+        handoff = payload.get("handoff_id")
+        enrollment.consider(
+            uow,
+            book,
+            contact,
+            now=timer.due_at,
+            recycle_reason=payload["reason_code"],
+            named=payload.get("track_id"),
+            handoff_id=uuid.UUID(handoff) if handoff else None,
+        )
+
+    return handle
+
+
+def fire_step(uow: UnitOfWork, book: TrackBook, enrollment_id: uuid.UUID, *, now: datetime, due_at: datetime) -> None:
+    """An enrollment's step came due: decide (consent, skip, caps, quiet hours, branch), record, send, move on."""
+    session = uow.session
+    row = repository.get(session, enrollment_id)
+    if row is None or row.status != ACTIVE or row.step is None:
+        return  # ended meanwhile: its timer was cancelled in the same transaction, or this one is stale
+    track = book.version(session, row.track_key, row.track_version)
+    contact = contacts.by_id(session, row.contact_id)
+    if track is None or contact is None:
+        raise LookupError(f"enrollment {row.id}: track {row.track_key} v{row.track_version} or contact is gone")
+    settings = book.settings(session)
+    since = repository.window_start(now, [cap.window for cap in settings.caps.values()])
+    fired = domain.fire(
+        track,
+        settings,
+        position=domain.Position(row.step, row.phase, row.next_due_at),
+        profile=contacts.profile(contact),
+        now=now,
+        sends=repository.sends(session, row.contact_id, since=since, channels=settings.caps.keys()),
+        engaged_contents=repository.engaged_contents(session, row.contact_id) if _reads_engagement(track) else (),
+    )
+    for run in fired.runs:
+        action_id = None
+        if run.outcome == "sent":
+            row.steps_sent += 1
+            row.last_step = run.step.number
+            action_id = uuid.uuid5(ACTIONS, f"{row.id}:{row.steps_sent}")
+            _request(uow, row, run.step, action_id, contact.email, now)
+        session.add(
+            NurtureStepRun(
+                enrollment_id=row.id,
+                contact_id=row.contact_id,
+                step_id=run.step.id,
+                step=run.step.number,
+                outcome=run.outcome,
+                channel=run.step.action.channel if run.outcome in ("sent", "deferred") else None,
+                content_id=run.step.action.content_id if run.outcome == "sent" else None,
+                action_id=action_id,
+                due_at=due_at,
+                at=now,
+                deferred_until=run.deferred_until,
+                detail=run.detail,
+            )
+        )
+    if fired.exit_reason is not None:
+        enrollment.end(uow, row, fired.exit_reason, now=now)
+    else:
+        enrollment.move(uow, row, fired.position)
+
+
+def _reads_engagement(track: CompiledTrack) -> bool:
+    return any(step.skip_if is not None and step.skip_if.engaged_with is not None for step in track.steps)
+
+
+def _request(
+    uow: UnitOfWork, row: NurtureEnrollment, step: CompiledStep, action_id: uuid.UUID, email: str | None, now: datetime
+) -> None:
+    """nurture.action.requested, its id the action id (the idempotency key for marketing automation)."""
+    action = step.action
+    uow.emit(
+        new_event(
+            NurtureActionRequested(
+                enrollment_id=row.id,
+                lead_id=row.contact_id,
+                contact_id=row.contact_id,
+                track_id=row.track_key,
+                track_version=row.track_version,
+                action_id=action_id,
+                step=step.number,
+                step_id=step.id,
+                contact=ContactIdentity(email=email),
+                action=NurtureAction(
+                    channel=action.channel,
+                    content_id=action.content_id,
+                    content_title=action.content_title,
+                    content_url=action.content_url,
+                    template_id=action.template_id,
+                    message=action.message,
+                ),
+            ),
+            key=row.account_key,
+            time=now,
+            source="nurture",
+            subject=str(row.contact_id),
+            event_id=action_id,
+        )
+    )
