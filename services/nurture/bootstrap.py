@@ -7,7 +7,7 @@ from services.nurture import consumer
 from services.nurture.enrollment.book import StoredTracks
 from services.nurture.enrollment.handlers import OWNER, RECYCLE_DUE, STEP_DUE
 from services.nurture.reporting.api import router as reporting_router
-from services.nurture.steps.handlers import recycle_due, step_due
+from services.nurture.scheduling import recycle_due, step_due
 
 
 def bootstrap(context: Context) -> ServiceParts:

@@ -25,7 +25,7 @@ from services.nurture import consumer
 from services.nurture.enrollment.book import StoredTracks
 from services.nurture.enrollment.handlers import OWNER, RECYCLE_DUE, STEP_DUE
 from services.nurture.enrollment.models import NurtureEnrollment, NurtureStepRun
-from services.nurture.steps.handlers import recycle_due, step_due
+from services.nurture.scheduling import recycle_due, step_due
 from services.nurture.tracks.models import SettingsVersion, TrackVersion
 from tests.clock import T0, Clock
 from timers.scheduler import Scheduler
@@ -85,7 +85,7 @@ def scored(contact: uuid.UUID, email: str, stage: str = "raw", *, at: datetime =
         lead_id=contact,
         contact_id=contact,
         account_key=email.split("@")[1],
-        stage=stage,  # type: ignore[arg-type]
+        stage=stage,
         fit_score=10,
         fit_grade="B",
         engagement_score=5,

@@ -80,7 +80,7 @@ def test_a_lead_rejected_for_bad_timing_reenters_after_the_recycle_delay(engine:
 
     assert nurture.at(T0 + 31 * DAY - timedelta(seconds=1)) == 0
     assert nurture.at(T0 + 31 * DAY) == 1
-    first, second = nurture.enrollments(DANA)
+    _, second = nurture.enrollments(DANA)
     assert (second.track_key, second.entry_reason, second.status) == ("re-nurture", "recycled_by_sales", "active")
     assert second.next_due_at == T0 + 32 * DAY
     assert nurture.at(T0 + 32 * DAY) == 1

@@ -70,9 +70,7 @@ def upgrade() -> None:
         schema=SCHEMA,
     )
     op.create_index("ix_nurture_enrollment_contact_id", "nurture_enrollment", ["contact_id"], schema=SCHEMA)
-    op.create_index(
-        "ix_nurture_enrollment_track_key", "nurture_enrollment", ["track_key", "status"], schema=SCHEMA
-    )
+    op.create_index("ix_nurture_enrollment_track_key", "nurture_enrollment", ["track_key", "status"], schema=SCHEMA)
     op.create_index(
         "ux_nurture_enrollment_active_contact",
         "nurture_enrollment",
@@ -89,9 +87,7 @@ def upgrade() -> None:
         sa.Column("contact_id", sa.Uuid(), nullable=False),
         sa.Column("step_id", sa.String(64), nullable=False),
         sa.Column("step", sa.Integer(), nullable=False, comment="the step's position in the track, from 1"),
-        sa.Column(
-            "outcome", sa.String(20), nullable=False, comment="sent, skipped, deferred, branched or withheld"
-        ),
+        sa.Column("outcome", sa.String(20), nullable=False, comment="sent, skipped, deferred, branched or withheld"),
         sa.Column("channel", sa.String(64), nullable=True),
         sa.Column("content_id", sa.String(200), nullable=True),
         sa.Column("action_id", sa.Uuid(), nullable=True),

@@ -108,9 +108,7 @@ def fire(
     return _then(track, tuple(runs), step.next, after=now, zone=zone)
 
 
-def engaged(
-    track: CompiledTrack, *, position: Position, step: int, at: datetime, zone: ZoneInfo
-) -> Position | None:
+def engaged(track: CompiledTrack, *, position: Position, step: int, at: datetime, zone: ZoneInfo) -> Position | None:
     """The contact engaged with step `step`'s content at `at`: if the enrollment waits for exactly that, it goes
     on now (the new position); otherwise nothing changes (None)."""
     if position.phase != BRANCH or position.step != step:
@@ -119,9 +117,7 @@ def engaged(
     return Position(None, None, None) if following is None else _at(track, following, after=at, zone=zone)
 
 
-def _then(
-    track: CompiledTrack, runs: tuple[Run, ...], number: int | None, *, after: datetime, zone: ZoneInfo
-) -> Fired:
+def _then(track: CompiledTrack, runs: tuple[Run, ...], number: int | None, *, after: datetime, zone: ZoneInfo) -> Fired:
     if number is None:
         return Fired(runs, Position(None, None, None), EXHAUSTED)
     return Fired(runs, _at(track, number, after=after, zone=zone))
