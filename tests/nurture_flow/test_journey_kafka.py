@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable
+from typing import Any
 from datetime import timedelta
 
 from kafka.consumer import KafkaConsumer
@@ -62,7 +63,7 @@ def test_a_raw_lead_is_nurtured_engages_and_exits_qualified_on_kafka(
         auto_offset_reset="earliest",
         consumer_timeout_ms=5000,
     )
-    received = [(record.key, decode(record.value)) for record in marketing]
+    received: list[tuple[bytes, Any]] = [(record.key, decode(record.value)) for record in marketing]
     marketing.close()
     [enrollment] = nurture.enrollments(DANA)
     assert (enrollment.exit_reason, enrollment.last_step) == ("qualified", 2)

@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from database.engine import make_engine
-
 from tests.conftest import ApiClient
 from tests.lead_scoring.test_journey_local import DANA, IDENTIFY, publish, wait_for
 from tests.nurture_flow.support import AWARENESS, store_tracks
