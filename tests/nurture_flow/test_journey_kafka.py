@@ -6,8 +6,8 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable
-from typing import Any
 from datetime import timedelta
+from typing import Any
 
 from kafka.consumer import KafkaConsumer
 from sqlalchemy import Engine
