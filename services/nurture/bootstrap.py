@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from kernel.service import Context, ServiceParts
+from services.nurture.tracks.api import router as tracks_router
 
 
 def bootstrap(context: Context) -> ServiceParts:
-    """The nurture service's routers and subscriptions (none yet: its issue builds them)."""
-    return ServiceParts(name="nurture")
+    """The nurture service's routers and subscriptions."""
+    return ServiceParts(name="nurture", routers=[tracks_router])
