@@ -59,7 +59,7 @@ def edit_track(uow: UnitOfWork, key: str, document: Mapping[str, Any], *, by: st
     newest = repository.latest(uow.session, key, for_update=True)
     if newest is None:
         raise TrackNotFound(f"no nurture track `{key}`")
-    if newest.document == track:
+    if newest.document == track and newest.status != "retired":
         return newest
     if newest.status == "draft":
         newest.document, newest.created_by, newest.created_at = track, by, now
