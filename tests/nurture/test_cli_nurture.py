@@ -1,4 +1,4 @@
-"""`leadflow nurture tracks load FILE` and `leadflow nurture tracks` against `leadflow up`, as marketing ops use them."""
+"""`leadflow nurture tracks load FILE` and `leadflow nurture tracks` against `leadflow up`."""
 
 from __future__ import annotations
 
