@@ -59,7 +59,7 @@ def edit_track(uow: UnitOfWork, key: str, document: Mapping[str, Any], *, by: st
     newest = repository.latest(uow.session, key, for_update=True)
     if newest is None:
         raise TrackNotFound(f"no nurture track `{key}`")
-    if newest.document == track and newest.status != "retired":
+    if newest.document == track:
         return newest
     if newest.status == "draft":
         newest.document, newest.created_by, newest.created_at = track, by, now
@@ -73,10 +73,8 @@ def edit_track(uow: UnitOfWork, key: str, document: Mapping[str, Any], *, by: st
 
 
 def activate(uow: UnitOfWork, key: str, version: int | None, *, by: str, now: datetime) -> TrackVersion:
-    """Make a version (default: the newest) the track's active one; the version active before is retired."""
+    """Make a version (default: the newest; a retired one rolls back) the active one; the one before is retired."""
     row = _find(uow, key, version)
-    if row.status == "retired":
-        raise TrackConflict(f"track `{key}` v{row.version} is retired: PUT its document again to make a new version")
     for other in repository.in_status(uow.session, key, ("active", "paused")):
         if other.version != row.version:
             _set_status(other, "retired", by=by, now=now)
