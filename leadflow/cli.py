@@ -18,6 +18,7 @@ from kernel.service import Context
 from kernel.settings import Settings, get_settings
 from leadflow.app import SERVICES, build_services, create_app, open_event_log, timer_scheduler
 from leadflow.cli_definition import definition
+from leadflow.cli_nurture import nurture
 from leadflow.logs import configure_logging
 from leadflow.runtime import stop_on_signals
 
@@ -29,6 +30,7 @@ app.add_typer(db, name="db")
 app.add_typer(contracts, name="contracts")
 app.add_typer(token, name="token")
 app.add_typer(definition, name="definition")
+app.add_typer(nurture, name="nurture")
 
 REPO = Path(__file__).resolve().parent.parent
 log = logging.getLogger("leadflow")

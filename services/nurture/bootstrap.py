@@ -8,6 +8,7 @@ from services.nurture.enrollment.book import StoredTracks
 from services.nurture.enrollment.handlers import OWNER, RECYCLE_DUE, STEP_DUE
 from services.nurture.reporting.api import router as reporting_router
 from services.nurture.scheduling import recycle_due, step_due
+from services.nurture.tracks.api import router as tracks_router
 
 
 def bootstrap(context: Context) -> ServiceParts:
@@ -15,7 +16,7 @@ def bootstrap(context: Context) -> ServiceParts:
     book = StoredTracks()
     return ServiceParts(
         name="nurture",
-        routers=[reporting_router],
+        routers=[tracks_router, reporting_router],
         subscriptions=[Subscription(group=consumer.GROUP, topics=consumer.TOPICS, handlers=consumer.handlers(book))],
         timer_handlers={(OWNER, STEP_DUE): step_due(book), (OWNER, RECYCLE_DUE): recycle_due(book)},
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import typing
 from datetime import time, timedelta
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
@@ -256,3 +256,13 @@ class NurtureFile(NurtureSettings):
     def settings(self) -> NurtureSettings:
         """The settings part of the file."""
         return NurtureSettings.model_validate(self.model_dump(exclude={"tracks"}))
+
+
+def nurture_track_json_schema() -> dict[str, Any]:
+    """The JSON Schema of a file of nurture tracks (a track alone is `$defs/TrackDocument`), for contracts/."""
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "contracts/nurture_track.schema.json",
+        **NurtureFile.model_json_schema(),
+        "title": "leadflow nurture tracks",
+    }
