@@ -27,12 +27,13 @@ from events.catalog import (
 from events.registry import Event
 from events.topics import FEEDBACK, HANDOFFS, LEADS, TOUCHES
 from services.nurture.contacts import handlers as projection
-from services.nurture.contacts import repository as contacts
 from services.nurture.contacts.domain import UNSUBSCRIBE
-from services.nurture.enrollment import domain, repository
 from services.nurture.enrollment import handlers as enrollment
+from services.nurture.enrollment import repository
 from services.nurture.enrollment.book import TrackBook
 from services.nurture.steps import domain as steps
+from services.nurture.tracks.entry import NURTURED_STAGES
+from services.nurture.tracks.timing import contact_zone
 from timers.schedule import schedule
 
 TOPICS = (LEADS, TOUCHES, HANDOFFS, FEEDBACK)
@@ -63,8 +64,8 @@ def lead_scored(event: Event[LeadScored], uow: UnitOfWork, book: TrackBook) -> N
     """A raw or engaged lead enters the track it meets, unless it is in one; consent lost ends nurture."""
     contact = projection.scored(uow.session, event.data, event.time)
     if contact.unsubscribed_at is not None or contact.marketing_consent is False:
-        enrollment.leave(uow, book, contact.contact_id, domain.UNSUBSCRIBED, now=event.time)
-    elif contact.stage in domain.NURTURED_STAGES:
+        enrollment.leave(uow, book, contact.contact_id, "unsubscribed", now=event.time)
+    elif contact.stage in NURTURED_STAGES:
         enrollment.consider(uow, book, contact, now=event.time)
 
 
@@ -73,27 +74,27 @@ def lead_qualified(event: Event[LeadQualified], uow: UnitOfWork, book: TrackBook
     contact = projection.staged(uow.session, event.data, "mql", event.time)
     if contact.email is None:
         contact.email = event.data.contact.email.strip().lower()
-    enrollment.leave(uow, book, event.data.contact_id, domain.QUALIFIED, now=event.time)
+    enrollment.leave(uow, book, event.data.contact_id, "qualified", now=event.time)
 
 
 def lead_disqualified(event: Event[LeadDisqualified], uow: UnitOfWork, book: TrackBook) -> None:
     """The lead was ruled out."""
     projection.staged(uow.session, event.data, "disqualified", event.time)
-    enrollment.leave(uow, book, event.data.contact_id, domain.DISQUALIFIED, now=event.time)
+    enrollment.leave(uow, book, event.data.contact_id, "disqualified", now=event.time)
 
 
 def contact_erased(event: Event[ContactErased], uow: UnitOfWork, book: TrackBook) -> None:
     """The person asked to be forgotten: nurture stops at once and keeps nothing that names them."""
     contact = projection.erased(uow.session, event.data, event.time)
     if contact is not None:
-        enrollment.leave(uow, book, contact.contact_id, domain.ERASED, now=event.time, force=True)
+        enrollment.leave(uow, book, contact.contact_id, "erased", now=event.time, force=True)
 
 
 def contact_identified(event: Event[ContactIdentified], uow: UnitOfWork, book: TrackBook) -> None:
     """Consent withdrawn in marketing automation ends nurture."""
     contact = projection.identified(uow.session, event.data, event.time)
     if contact is not None and contact.marketing_consent is False:
-        enrollment.leave(uow, book, contact.contact_id, domain.UNSUBSCRIBED, now=event.time, force=True)
+        enrollment.leave(uow, book, contact.contact_id, "unsubscribed", now=event.time, force=True)
 
 
 def touch_recorded(event: Event[TouchRecorded], uow: UnitOfWork, book: TrackBook) -> None:
@@ -103,7 +104,7 @@ def touch_recorded(event: Event[TouchRecorded], uow: UnitOfWork, book: TrackBook
     if contact is None:
         return
     if data.touch_type == UNSUBSCRIBE:
-        enrollment.leave(uow, book, contact.contact_id, domain.UNSUBSCRIBED, now=event.time, force=True)
+        enrollment.leave(uow, book, contact.contact_id, "unsubscribed", now=event.time, force=True)
         return
     at = data.occurred_at or event.time
     run = repository.attributable(
@@ -118,12 +119,13 @@ def touch_recorded(event: Event[TouchRecorded], uow: UnitOfWork, book: TrackBook
     track = book.version(uow.session, current.track_key, current.track_version)
     if track is None:
         return
-    zone = steps.zone_of(contacts.profile(contact), book.settings(uow.session))
+    zone = contact_zone(contact.time_zone, book.settings(uow.session))
     position = steps.engaged(
         track,
         position=steps.Position(current.step, current.phase, current.next_due_at),
         step=run.step,
-        at=event.time,
+        acted_at=run.at,
+        at=at,
         zone=zone,
     )
     if position is None:
@@ -136,12 +138,12 @@ def touch_recorded(event: Event[TouchRecorded], uow: UnitOfWork, book: TrackBook
 
 def handed_off(event: Event[HandoffCreated], uow: UnitOfWork, book: TrackBook) -> None:
     """The lead is with sales now."""
-    enrollment.leave(uow, book, event.data.contact_id, domain.HANDED_OFF, now=event.time)
+    enrollment.leave(uow, book, event.data.contact_id, "handed_off", now=event.time)
 
 
 def converted(event: Event[OpportunityConverted | OpportunityClosed], uow: UnitOfWork, book: TrackBook) -> None:
     """The lead became (or closed) an opportunity."""
-    enrollment.leave(uow, book, event.data.contact_id, domain.CONVERTED, now=event.time)
+    enrollment.leave(uow, book, event.data.contact_id, "converted", now=event.time)
 
 
 def handoff_rejected(event: Event[HandoffRejected], uow: UnitOfWork, book: TrackBook) -> None:

@@ -18,6 +18,7 @@ from services.nurture.enrollment.book import TrackBook
 from services.nurture.enrollment.models import ACTIVE, NurtureEnrollment, NurtureStepRun
 from services.nurture.steps import domain
 from services.nurture.tracks.compiled import CompiledStep, CompiledTrack
+from timers.schedule import schedule
 from timers.scheduler import Timer, TimerHandler
 
 # The action id is derived from the enrollment and the step's send count: a second send of one step could
@@ -43,7 +44,7 @@ def recycle_due(book: TrackBook) -> TimerHandler:
         if contact is None:
             return
         handoff = payload.get("handoff_id")
-        enrollment.consider(
+        entry = enrollment.consider(
             uow,
             book,
             contact,
@@ -52,6 +53,8 @@ def recycle_due(book: TrackBook) -> TimerHandler:
             named=payload.get("track_id"),
             handoff_id=uuid.UUID(handoff) if handoff else None,
         )
+        if entry.retry_at is not None:  # the track is cooling down for this lead: ask again when it reopens
+            schedule(uow, owner=timer.owner, kind=timer.kind, key=timer.key, due_at=entry.retry_at, payload=payload)
 
     return handle
 
@@ -68,14 +71,14 @@ def fire_step(uow: UnitOfWork, book: TrackBook, enrollment_id: uuid.UUID, *, now
         raise LookupError(f"enrollment {row.id}: track {row.track_key} v{row.track_version} or contact is gone")
     settings = book.settings(session)
     since = repository.window_start(now, [cap.window for cap in settings.caps.values()])
+    engaged = repository.engaged_contents(session, row.contact_id) if _reads_engagement(track) else ()
     fired = domain.fire(
         track,
         settings,
         position=domain.Position(row.step, row.phase, row.next_due_at),
-        profile=contacts.profile(contact),
+        lead=contacts.profile(contact, engaged_content=engaged),
         now=now,
-        sends=repository.sends(session, row.contact_id, since=since, channels=settings.caps.keys()),
-        engaged_contents=repository.engaged_contents(session, row.contact_id) if _reads_engagement(track) else (),
+        sends=repository.sends(session, row.contact_id, since=since, until=now, channels=settings.caps.keys()),
     )
     for run in fired.runs:
         action_id = None

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services.nurture.contacts.domain import Profile
 from services.nurture.contacts.models import NurtureContact
+from services.nurture.tracks.matching import LeadProfile
 
 
 def by_id(session: Session, contact_id: uuid.UUID) -> NurtureContact | None:
@@ -22,9 +23,11 @@ def by_email(session: Session, email: str) -> NurtureContact | None:
     return session.scalars(query).first()
 
 
-def profile(row: NurtureContact) -> Profile:
-    """The contact as the decisions read it."""
-    return Profile(
+def profile(
+    row: NurtureContact, *, recycle_reason: str | None = None, engaged_content: Collection[str] = ()
+) -> LeadProfile:
+    """The contact as the decisions read it; why sales sent it back and what it engaged with, when known."""
+    return LeadProfile(
         stage=row.stage,
         fit_grade=row.fit_grade,
         industry=row.industry,
@@ -32,8 +35,10 @@ def profile(row: NurtureContact) -> Profile:
         country=row.country,
         time_zone=row.time_zone,
         buying_role=row.buying_role,
+        recycle_reason=recycle_reason,
         source=row.source,
-        campaigns=tuple(row.campaigns or ()),
+        campaigns=frozenset(row.campaigns or ()),
+        engaged_content=frozenset(engaged_content),
         email=row.email,
         marketing_consent=row.marketing_consent,
         unsubscribed_at=row.unsubscribed_at,

@@ -10,11 +10,14 @@ from eventlog.unit_of_work import UnitOfWork
 from events.catalog import NurtureEnrolled, NurtureExited
 from events.registry import new_event
 from services.nurture.contacts import repository as contacts
+from services.nurture.contacts.domain import may_contact
 from services.nurture.contacts.models import NurtureContact
-from services.nurture.enrollment import domain, repository
+from services.nurture.enrollment import repository
 from services.nurture.enrollment.book import TrackBook
 from services.nurture.enrollment.models import ACTIVE, EXITED, NurtureEnrollment
 from services.nurture.steps import domain as steps
+from services.nurture.tracks.entry import Entry, PastEnrollment, choose_track, exit_reason
+from services.nurture.tracks.timing import contact_zone
 from timers.schedule import cancel, schedule
 
 OWNER = "nurture"
@@ -42,31 +45,29 @@ def consider(
     recycle_reason: str | None = None,
     named: str | None = None,
     handoff_id: uuid.UUID | None = None,
-) -> NurtureEnrollment | None:
-    """Enroll the contact in the track it meets now, if any; the enrollment, or None."""
+) -> Entry:
+    """Enroll the contact in the track it meets now, if any; the decision (no track: why, and when to ask again)."""
     session = uow.session
+    lead = contacts.profile(contact, recycle_reason=recycle_reason)
+    refused = may_contact(lead)
+    if refused is not None:
+        return Entry(None, refused)
     current = repository.active(session, contact.contact_id)
-    profile = contacts.profile(contact)
-    track = domain.choose_track(
-        book.active(session),
-        profile,
-        now=now,
-        active=current is not None,
-        past=repository.past(session, contact.contact_id) if current is None else (),
-        recycle_reason=recycle_reason,
-        named=named,
+    history = (
+        [PastEnrollment(current.track_key, active=True)] if current else repository.past(session, contact.contact_id)
     )
+    entry = choose_track(book.active(session), lead, history, now, preferred=named)
+    track = entry.track
     if track is None:
-        return None
-    zone = steps.zone_of(profile, book.settings(session))
-    position = steps.first(track, enrolled_at=now, zone=zone)
+        return entry
+    position = steps.first(track, enrolled_at=now, zone=contact_zone(lead.time_zone, book.settings(session)))
     enrollment = NurtureEnrollment(
         id=uuid.uuid4(),
         contact_id=contact.contact_id,
         account_key=contact.account_key,
         track_key=track.key,
         track_version=track.version,
-        entry_reason=domain.entry_reason(profile.stage, recycled=recycle_reason is not None),
+        entry_reason=entry.reason,
         handoff_id=handoff_id,
         status=ACTIVE,
         steps_sent=0,
@@ -93,7 +94,7 @@ def consider(
             subject=str(contact.contact_id),
         )
     )
-    return enrollment
+    return entry
 
 
 def move(uow: UnitOfWork, enrollment: NurtureEnrollment, position: steps.Position) -> None:
@@ -119,7 +120,7 @@ def leave(
     if enrollment is None:
         return None
     track = book.version(uow.session, enrollment.track_key, enrollment.track_version)
-    if not force and track is not None and not domain.exits_on(track, reason):
+    if not force and track is not None and exit_reason(track, reason) is None:
         return None
     end(uow, enrollment, reason, now=now)
     return enrollment

@@ -10,8 +10,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services.nurture.enrollment.domain import PastEnrollment
 from services.nurture.enrollment.models import ACTIVE, EXITED, NurtureEnrollment, NurtureStepRun
+from services.nurture.tracks.entry import PastEnrollment
 
 
 def active(session: Session, contact_id: uuid.UUID, *, lock: bool = True) -> NurtureEnrollment | None:
@@ -32,19 +32,20 @@ def past(session: Session, contact_id: uuid.UUID) -> list[PastEnrollment]:
     query = select(NurtureEnrollment.track_key, NurtureEnrollment.exited_at).where(
         NurtureEnrollment.contact_id == contact_id, NurtureEnrollment.status == EXITED
     )
-    return [PastEnrollment(key, at) for key, at in session.execute(query) if at is not None]
+    return [PastEnrollment(key, active=False, exited_at=at) for key, at in session.execute(query)]
 
 
 def sends(
-    session: Session, contact_id: uuid.UUID, *, since: datetime, channels: Collection[str]
+    session: Session, contact_id: uuid.UUID, *, since: datetime, until: datetime, channels: Collection[str]
 ) -> dict[str, list[datetime]]:
-    """When actions were sent to the contact since `since`, per channel, across all tracks."""
+    """When actions were sent to the contact in (`since`, `until`], per channel, across all tracks."""
     if not channels:
         return {}
     query = select(NurtureStepRun.channel, NurtureStepRun.at).where(
         NurtureStepRun.contact_id == contact_id,
         NurtureStepRun.channel.in_(sorted(channels)),
         NurtureStepRun.at > since,
+        NurtureStepRun.at <= until,
         NurtureStepRun.outcome == "sent",
     )
     found: dict[str, list[datetime]] = defaultdict(list)

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from services.nurture.tracks.compiled import CompiledStep, Match
 
 
 @dataclass(frozen=True)
 class LeadProfile:
-    """What nurture knows of a lead when it decides: stage, fit, segment, role, why it came back, what it did."""
+    """What nurture knows of a lead when it decides: stage, fit, segment, role, why it came back, what it did,
+    and how and whether it may be reached (zone, email, consent) when a step fires."""
 
     stage: str
     fit_grade: str | None = None
@@ -21,6 +23,11 @@ class LeadProfile:
     source: str | None = None
     campaigns: frozenset[str] = field(default_factory=frozenset)  # campaigns the lead touched
     engaged_content: frozenset[str] = field(default_factory=frozenset)  # content ids the contact engaged with
+    time_zone: str | None = None
+    email: str | None = None
+    marketing_consent: bool | None = None
+    unsubscribed_at: datetime | None = None
+    erased_at: datetime | None = None
 
 
 def matches(match: Match, lead: LeadProfile) -> bool:
