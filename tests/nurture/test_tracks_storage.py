@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import threading
+import time
+
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, insert, text
 
 from eventlog.unit_of_work import UnitOfWork
 from services.nurture.tracks import handlers, repository
+from services.nurture.tracks.models import TrackVersion
 from tests.clock import T0
 from tests.nurture.builders import settings_doc, track_doc
 from tests.timers.support import uow_for
@@ -72,3 +76,44 @@ def test_activating_a_retired_version_rolls_back_to_it(uow: UnitOfWork) -> None:
 
     assert statuses == [(1, "active"), (2, "retired")]
     assert returned == (2, "retired")  # loading v2's document again: activate v2 to roll forward
+
+
+def test_two_requests_creating_one_track_at_once_make_one_track_and_a_conflict(postgres_engine: Engine) -> None:
+    with uow_for(postgres_engine) as setup:
+        handlers.put_settings(setup, settings_doc(), by=BY, now=T0)
+    first = postgres_engine.connect()
+    first_request = first.begin()  # it has inserted v1 and not committed when the second request looks
+    who = {"created_by": BY, "created_at": T0, "status_by": BY, "status_at": T0}
+    first.execute(insert(TrackVersion).values(key="awareness", version=1, status="draft", document=track_doc(), **who))
+    outcome: list[str] = []
+
+    def second_request() -> None:
+        try:
+            with uow_for(postgres_engine) as uow:
+                handlers.create_track(uow, track_doc(), by=BY, now=T0)
+                outcome.append("created")
+        except handlers.TrackConflict as conflict:
+            outcome.append(str(conflict))
+
+    thread = threading.Thread(target=second_request)
+    thread.start()
+    _until_waiting_on_a_lock(postgres_engine, thread)
+    first_request.commit()
+    first.close()
+    thread.join(timeout=30)
+
+    assert outcome == ["track `awareness` exists: PUT /v1/nurture/tracks/awareness makes a new version"]
+    with uow_for(postgres_engine) as uow:
+        assert [row.version for row in repository.versions(uow.session, "awareness")] == [1]
+
+
+def _until_waiting_on_a_lock(engine: Engine, thread: threading.Thread) -> None:
+    waiting = text(
+        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
+    )
+    deadline = time.monotonic() + 30
+    with engine.connect() as connection:
+        while thread.is_alive() and not connection.execute(waiting).scalar_one():
+            if time.monotonic() > deadline:
+                raise AssertionError("the second request never reached the insert of version 1")
+            time.sleep(0.02)

@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
+
 from eventlog.unit_of_work import UnitOfWork
 from services.nurture.tracks import repository
 from services.nurture.tracks.compiled import compile_settings, compile_track, parse_track
@@ -40,11 +42,12 @@ def validate(uow: UnitOfWork, document: Mapping[str, Any]) -> list[TrackProblem]
 def create_track(uow: UnitOfWork, document: Mapping[str, Any], *, by: str, now: datetime) -> TrackVersion:
     """A new track, as version 1 in draft."""
     track = _checked(uow, document)
+    exists = f"track `{track['key']}` exists: PUT /v1/nurture/tracks/{track['key']} makes a new version"
     if repository.latest(uow.session, track["key"]) is not None:
-        raise TrackConflict(f"track `{track['key']}` exists: PUT /v1/nurture/tracks/{track['key']} makes a new version")
+        raise TrackConflict(exists)
     row = _version(track, 1, by=by, now=now)
     repository.save(uow.session, row)
-    uow.commit()
+    _commit_new(uow, exists)
     return row
 
 
@@ -68,7 +71,7 @@ def edit_track(uow: UnitOfWork, key: str, document: Mapping[str, Any], *, by: st
         return newest
     row = _version(track, newest.version + 1, by=by, now=now)
     repository.save(uow.session, row)
-    uow.commit()
+    _commit_new(uow, f"track `{key}` v{row.version} was just made by another request: read it and try again")
     return row
 
 
@@ -113,8 +116,18 @@ def put_settings(uow: UnitOfWork, document: Mapping[str, Any], *, by: str, now: 
         version=(current.version + 1) if current else 1, document=normal, created_by=by, created_at=now
     )
     repository.save(uow.session, row)
-    uow.commit()
+    _commit_new(uow, f"settings v{row.version} were just saved by another request: read them and try again")
     return row
+
+
+def _commit_new(uow: UnitOfWork, conflict: str) -> None:
+    """Commit a new version; another request that made the same version first is a conflict, not a failure."""
+    try:
+        uow.commit()
+    except IntegrityError:
+        # Two requests both saw no such version and both inserted it: the database let one win.
+        uow.rollback()
+        raise TrackConflict(conflict) from None
 
 
 def _paused(uow: UnitOfWork) -> list[TrackVersion]:
