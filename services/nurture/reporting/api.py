@@ -44,7 +44,11 @@ def list_enrollments(
         message = "give `lead_id` or `email`"
         raise Problem(422, "Invalid query", message, errors=[{"field": "lead_id", "message": message}])
     contacts = repository.contact_ids(session, lead_id=lead_id, email=email)
-    return EnrollmentList(items=[_enrollment(*found) for found in repository.enrollments(session, contacts)])
+    found = repository.enrollments(session, contacts)
+    steps = repository.step_ids(session, {(row.track_key, row.track_version) for row, _, _ in found})
+    return EnrollmentList(
+        items=[_enrollment(*item, steps.get((item[0].track_key, item[0].track_version), [])) for item in found]
+    )
 
 
 @router.get("/tracks/{key}/stats", responses=problems.responses(404))
@@ -66,10 +70,12 @@ def track_stats(key: TrackKeyPath, session: SessionDep, user: Reader) -> TrackSt
     )
 
 
-def _enrollment(row: NurtureEnrollment, email: str | None, runs: list[NurtureStepRun]) -> EnrollmentOut:
+def _enrollment(
+    row: NurtureEnrollment, email: str | None, runs: list[NurtureStepRun], step_ids: list[str]
+) -> EnrollmentOut:
     next_step = None
     if row.step is not None and row.next_due_at is not None:
-        step_id = next((run.step_id for run in runs if run.step == row.step), None)
+        step_id = step_ids[row.step - 1] if row.step <= len(step_ids) else None
         next_step = NextStep(step=row.step, step_id=step_id, waiting_for=row.phase or "action", due_at=row.next_due_at)
     return EnrollmentOut(
         enrollment_id=row.id,

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from services.nurture.contacts.models import NurtureContact
 from services.nurture.enrollment.models import NurtureEnrollment, NurtureStepRun
 from services.nurture.reporting.stats import EnrollmentFacts, StepFacts
+from services.nurture.tracks.models import TrackVersion
 
 MAX_ENROLLMENTS = 100
 
@@ -45,6 +46,16 @@ def enrollments(
         for run in session.scalars(query):
             runs[run.enrollment_id].append(run)
     return [(row, email, runs[row.id]) for row, email in found]
+
+
+def step_ids(session: Session, versions: set[tuple[str, int]]) -> dict[tuple[str, int], list[str]]:
+    """The step ids of each track version named, in order (step n is item n - 1)."""
+    found: dict[tuple[str, int], list[str]] = {}
+    for key, version in sorted(versions):
+        row = session.get(TrackVersion, (key, version))
+        if row is not None:
+            found[(key, version)] = [str(step.get("id", "")) for step in row.document.get("steps", [])]
+    return found
 
 
 def track_facts(session: Session, track_key: str) -> tuple[list[EnrollmentFacts], list[StepFacts]]:
