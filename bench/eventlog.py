@@ -18,7 +18,9 @@ from bench.common import fresh_database, populate, raw_consume_rate, report, ser
 from eventlog.backends import KafkaEventLog, processor
 
 
-def eventlog_consume_rate(engine, bootstrap: str, topic: str, count: int, batch_size: int) -> tuple[float, int]:
+def eventlog_consume_rate(
+    engine, bootstrap: str, topic: str, count: int, batch_size: int, event_type: str = "leadflow.touch.recorded.v1"
+) -> tuple[float, int]:
     """The event log (decode, inbox, no-op handler, one transaction per batch, offsets after commit), in events/s."""
     handled = 0
     first: float | None = None
@@ -37,7 +39,7 @@ def eventlog_consume_rate(engine, bootstrap: str, topic: str, count: int, batch_
         log,
         group=f"bench-eventlog-{uuid.uuid4().hex[:6]}",
         topics=[topic],
-        handlers={"leadflow.touch.recorded.v1": no_op},
+        handlers={event_type: no_op},
         batch_size=batch_size,
     )
     stop = threading.Event()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -20,20 +21,36 @@ def schedule(
     uow: UnitOfWork, *, owner: str, kind: str, key: str, due_at: datetime, payload: dict[str, Any] | None = None
 ) -> None:
     """Set `owner`'s timer `key` to fire `kind` at `due_at`; a timer of the same key is moved (and re-armed)."""
-    _check(owner=owner, kind=kind, key=key, due_at=due_at, payload=payload)
-    values = {
-        "owner": owner,
-        "kind": kind,
-        "key": key,
-        "due_at": due_at,
-        "payload": payload or {},
-        "created_at": utc_now(),
-        "fired_at": None,
-    }
+    schedule_many(uow, owner=owner, kind=kind, timers=[(key, due_at, payload)])
+
+
+def schedule_many(
+    uow: UnitOfWork, *, owner: str, kind: str, timers: Sequence[tuple[str, datetime, dict[str, Any] | None]]
+) -> None:
+    """`schedule` for many keys of one owner and kind, `(key, due_at, payload)` each, in few statements."""
+    latest = {key: (due_at, payload) for key, due_at, payload in timers}  # a key given twice: the last one holds
+    now = utc_now()
+    rows = []
+    for key, (due_at, payload) in latest.items():
+        _check(owner=owner, kind=kind, key=key, due_at=due_at, payload=payload)
+        rows.append(
+            {
+                "owner": owner,
+                "kind": kind,
+                "key": key,
+                "due_at": due_at,
+                "payload": payload or {},
+                "created_at": now,
+                "fired_at": None,
+            }
+        )
+    if not rows:
+        return
     dialect = postgresql if uow.session.get_bind().dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(TimerRecord).values(values)
+    statement = dialect.insert(TimerRecord)
     moved = {name: statement.excluded[name] for name in ("kind", "due_at", "payload", "fired_at")}
-    uow.session.execute(statement.on_conflict_do_update(index_elements=["owner", "key"], set_=moved))
+    # One statement, compiled once, run for every row (the driver sends them together).
+    uow.session.execute(statement.on_conflict_do_update(index_elements=["owner", "key"], set_=moved), rows)
 
 
 def cancel(uow: UnitOfWork, *, owner: str, key: str) -> bool:

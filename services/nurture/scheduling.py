@@ -4,7 +4,9 @@ in the outbox, the history row, the next timer), so a scheduler killed mid-run s
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from eventlog.unit_of_work import UnitOfWork
 from events.catalog import NurtureActionRequested
@@ -18,7 +20,7 @@ from services.nurture.enrollment.book import TrackBook
 from services.nurture.enrollment.models import ACTIVE, NurtureEnrollment, NurtureStepRun
 from services.nurture.steps import domain
 from services.nurture.tracks.compiled import CompiledStep, CompiledTrack
-from timers.schedule import schedule
+from timers.schedule import schedule, schedule_many
 from timers.scheduler import Timer, TimerHandler
 
 # The action id is derived from the enrollment and the step's send count: a second send of one step could
@@ -26,13 +28,25 @@ from timers.scheduler import Timer, TimerHandler
 ACTIONS = uuid.UUID("6f1d7c1e-4c0b-4d59-9d1a-6b1e2f6a9c11")
 
 
-def step_due(book: TrackBook) -> TimerHandler:
+class StepDue:
+    """The handler of `step_due` timers over `book`: the timers fired together are read in a few queries (their
+    enrollments, contacts, recent sends and engagement), decided one by one, and their next timers set at once."""
+
+    def __init__(self, book: TrackBook) -> None:
+        self._book = book
+
+    def __call__(self, timer: Timer, uow: UnitOfWork) -> None:
+        """Fire one step."""
+        self.many([timer], uow)
+
+    def many(self, timers: Sequence[Timer], uow: UnitOfWork) -> None:
+        """Fire the steps of `timers`, in due order."""
+        fire_steps(uow, self._book, timers)
+
+
+def step_due(book: TrackBook) -> StepDue:
     """The handler of `step_due` timers over `book`."""
-
-    def handle(timer: Timer, uow: UnitOfWork) -> None:
-        fire_step(uow, book, uuid.UUID(timer.payload["enrollment_id"]), now=timer.fired_at, due_at=timer.due_at)
-
-    return handle
+    return StepDue(book)
 
 
 def recycle_due(book: TrackBook) -> TimerHandler:
@@ -59,35 +73,59 @@ def recycle_due(book: TrackBook) -> TimerHandler:
     return handle
 
 
-def fire_step(uow: UnitOfWork, book: TrackBook, enrollment_id: uuid.UUID, *, now: datetime, due_at: datetime) -> None:
-    """An enrollment's step came due: decide (consent, skip, caps, quiet hours, branch), record, send, move on."""
+def fire_steps(uow: UnitOfWork, book: TrackBook, timers: Sequence[Timer]) -> None:
+    """Enrollments' steps came due: decide each (consent, skip, caps, quiet hours, branch), record, send, move on."""
     session = uow.session
-    row = repository.get(session, enrollment_id)
-    if row is None or row.status != ACTIVE or row.step is None:
-        return  # ended meanwhile: its timer was cancelled in the same transaction, or this one is stale
-    track = book.version(session, row.track_key, row.track_version)
-    contact = contacts.by_id(session, row.contact_id)
-    if track is None or contact is None:
-        raise LookupError(f"enrollment {row.id}: track {row.track_key} v{row.track_version} or contact is gone")
+    rows = repository.lock_many(session, {uuid.UUID(timer.payload["enrollment_id"]) for timer in timers})
+    live = [row for row in rows.values() if row.status == ACTIVE and row.step is not None]
+    # Ended meanwhile: its timer was cancelled in the same transaction, or this one is stale.
+    if not live:
+        return
     settings = book.settings(session)
+    versions = {(row.track_key, row.track_version) for row in live}
+    tracks = {(key, version): book.version(session, key, version) for key, version in versions}
+    people = contacts.by_ids(session, {row.contact_id for row in live})
+    now = max(timer.fired_at for timer in timers)
     since = repository.window_start(now, [cap.window for cap in settings.caps.values()])
-    engaged = repository.engaged_contents(session, row.contact_id) if _reads_engagement(track) else ()
-    fired = domain.fire(
-        track,
-        settings,
-        position=domain.Position(row.step, row.phase, row.next_due_at),
-        lead=contacts.profile(contact, engaged_content=engaged),
-        now=now,
-        sends=repository.sends(session, row.contact_id, since=since, until=now, channels=settings.caps.keys()),
-    )
+    sent = repository.sends(session, people.keys(), since=since, until=now, channels=settings.caps.keys())
+    readers = {row.contact_id for row in live if _reads_engagement(tracks[(row.track_key, row.track_version)])}
+    engaged = repository.engaged_contents(session, readers)
+    next_timers: list[tuple[str, datetime, dict[str, Any]]] = []
+    for timer in timers:
+        row = rows.get(uuid.UUID(timer.payload["enrollment_id"]))
+        if row is None or row.status != ACTIVE or row.step is None:
+            continue
+        track, contact = tracks[(row.track_key, row.track_version)], people.get(row.contact_id)
+        if track is None or contact is None:
+            raise LookupError(f"enrollment {row.id}: track {row.track_key} v{row.track_version} or contact is gone")
+        fired = domain.fire(
+            track,
+            settings,
+            position=domain.Position(row.step, row.phase, row.next_due_at),
+            lead=contacts.profile(contact, engaged_content=engaged.get(row.contact_id, ())),
+            now=timer.fired_at,
+            sends=sent.get(row.contact_id, {}),
+        )
+        _record(uow, row, fired, contact.email, now=timer.fired_at, due_at=timer.due_at)
+        if fired.exit_reason is not None:
+            enrollment.end(uow, row, fired.exit_reason, now=timer.fired_at)
+        elif (placed := enrollment.place(row, fired.position)) is not None:
+            next_timers.append(placed)
+    schedule_many(uow, owner=enrollment.OWNER, kind=enrollment.STEP_DUE, timers=next_timers)
+
+
+def _record(
+    uow: UnitOfWork, row: NurtureEnrollment, fired: domain.Fired, email: str | None, *, now: datetime, due_at: datetime
+) -> None:
+    """The step history of a fired step, and its action requested when it was sent."""
     for run in fired.runs:
         action_id = None
         if run.outcome == "sent":
             row.steps_sent += 1
             row.last_step = run.step.number
             action_id = uuid.uuid5(ACTIONS, f"{row.id}:{row.steps_sent}")
-            _request(uow, row, run.step, action_id, contact.email, now)
-        session.add(
+            _request(uow, row, run.step, action_id, email, now)
+        uow.session.add(
             NurtureStepRun(
                 enrollment_id=row.id,
                 contact_id=row.contact_id,
@@ -103,13 +141,11 @@ def fire_step(uow: UnitOfWork, book: TrackBook, enrollment_id: uuid.UUID, *, now
                 detail=run.detail,
             )
         )
-    if fired.exit_reason is not None:
-        enrollment.end(uow, row, fired.exit_reason, now=now)
-    else:
-        enrollment.move(uow, row, fired.position)
 
 
-def _reads_engagement(track: CompiledTrack) -> bool:
+def _reads_engagement(track: CompiledTrack | None) -> bool:
+    if track is None:
+        return False
     return any(step.skip_if is not None and step.skip_if.engaged_with is not None for step in track.steps)
 
 

@@ -17,6 +17,14 @@ def by_id(session: Session, contact_id: uuid.UUID) -> NurtureContact | None:
     return session.get(NurtureContact, contact_id)
 
 
+def by_ids(session: Session, contact_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, NurtureContact]:
+    """The projected contacts of those ids that nurture has heard of."""
+    if not contact_ids:
+        return {}
+    query = select(NurtureContact).where(NurtureContact.contact_id.in_(sorted(contact_ids)))
+    return {row.contact_id: row for row in session.scalars(query)}
+
+
 def by_email(session: Session, email: str) -> NurtureContact | None:
     """The projected contact with that email (compared lower-cased), if nurture has heard of it."""
     query = select(NurtureContact).where(NurtureContact.email == email.strip().lower()).limit(1)

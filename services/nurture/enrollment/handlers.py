@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 from eventlog.unit_of_work import UnitOfWork
 from events.catalog import NurtureEnrolled, NurtureExited
@@ -99,17 +100,19 @@ def consider(
 
 def move(uow: UnitOfWork, enrollment: NurtureEnrollment, position: steps.Position) -> None:
     """Put the enrollment at `position` and its step timer at the position's due time."""
+    timer = place(enrollment, position)
+    if timer is not None:
+        key, due_at, payload = timer
+        schedule(uow, owner=OWNER, kind=STEP_DUE, key=key, due_at=due_at, payload=payload)
+
+
+def place(enrollment: NurtureEnrollment, position: steps.Position) -> tuple[str, datetime, dict[str, Any]] | None:
+    """Put the enrollment at `position`; its step timer (key, due time, payload) for the caller to set, if any."""
     enrollment.step, enrollment.phase, enrollment.next_due_at = position.step, position.phase, position.due_at
     if position.step is None or position.due_at is None:
-        return
-    schedule(
-        uow,
-        owner=OWNER,
-        kind=STEP_DUE,
-        key=step_key(enrollment.id),
-        due_at=position.due_at,
-        payload={"enrollment_id": str(enrollment.id), "step": position.step, "phase": position.phase},
-    )
+        return None
+    payload = {"enrollment_id": str(enrollment.id), "step": position.step, "phase": position.phase}
+    return step_key(enrollment.id), position.due_at, payload
 
 
 def leave(

@@ -22,9 +22,13 @@ def active(session: Session, contact_id: uuid.UUID, *, lock: bool = True) -> Nur
     return session.scalars(query.with_for_update() if lock else query).first()
 
 
-def get(session: Session, enrollment_id: uuid.UUID) -> NurtureEnrollment | None:
-    """The enrollment of that id, locked for the caller's transaction."""
-    return session.get(NurtureEnrollment, enrollment_id, with_for_update=True)
+def lock_many(session: Session, enrollment_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, NurtureEnrollment]:
+    """The enrollments of those ids, locked for the caller's transaction (in id order: no deadlock between two)."""
+    if not enrollment_ids:
+        return {}
+    query = select(NurtureEnrollment).where(NurtureEnrollment.id.in_(sorted(enrollment_ids)))
+    rows = session.scalars(query.order_by(NurtureEnrollment.id).with_for_update())
+    return {row.id: row for row in rows}
 
 
 def past(session: Session, contact_id: uuid.UUID) -> list[PastEnrollment]:
@@ -36,30 +40,36 @@ def past(session: Session, contact_id: uuid.UUID) -> list[PastEnrollment]:
 
 
 def sends(
-    session: Session, contact_id: uuid.UUID, *, since: datetime, until: datetime, channels: Collection[str]
-) -> dict[str, list[datetime]]:
-    """When actions were sent to the contact in (`since`, `until`], per channel, across all tracks."""
-    if not channels:
+    session: Session, contact_ids: Collection[uuid.UUID], *, since: datetime, until: datetime, channels: Collection[str]
+) -> dict[uuid.UUID, dict[str, list[datetime]]]:
+    """When actions were sent to each contact in (`since`, `until`], per channel, across all tracks."""
+    if not channels or not contact_ids:
         return {}
-    query = select(NurtureStepRun.channel, NurtureStepRun.at).where(
-        NurtureStepRun.contact_id == contact_id,
+    query = select(NurtureStepRun.contact_id, NurtureStepRun.channel, NurtureStepRun.at).where(
+        NurtureStepRun.contact_id.in_(sorted(contact_ids)),
         NurtureStepRun.channel.in_(sorted(channels)),
         NurtureStepRun.at > since,
         NurtureStepRun.at <= until,
         NurtureStepRun.outcome == "sent",
     )
-    found: dict[str, list[datetime]] = defaultdict(list)
-    for channel, at in session.execute(query):
-        found[channel or ""].append(at)
-    return dict(found)
+    found: dict[uuid.UUID, dict[str, list[datetime]]] = defaultdict(lambda: defaultdict(list))
+    for contact_id, channel, at in session.execute(query):
+        found[contact_id][channel or ""].append(at)
+    return found
 
 
-def engaged_contents(session: Session, contact_id: uuid.UUID) -> set[str]:
-    """The content ids of nurture actions the contact engaged with."""
-    query = select(NurtureStepRun.content_id).where(
-        NurtureStepRun.contact_id == contact_id, NurtureStepRun.engaged_at.is_not(None)
+def engaged_contents(session: Session, contact_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, set[str]]:
+    """The content ids of nurture actions each contact engaged with."""
+    if not contact_ids:
+        return {}
+    query = select(NurtureStepRun.contact_id, NurtureStepRun.content_id).where(
+        NurtureStepRun.contact_id.in_(sorted(contact_ids)), NurtureStepRun.engaged_at.is_not(None)
     )
-    return {content for content in session.scalars(query) if content}
+    found: dict[uuid.UUID, set[str]] = defaultdict(set)
+    for contact_id, content in session.execute(query):
+        if content:
+            found[contact_id].add(content)
+    return found
 
 
 def attributable(
