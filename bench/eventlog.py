@@ -19,7 +19,13 @@ from eventlog.backends import KafkaEventLog, processor
 
 
 def eventlog_consume_rate(
-    engine, bootstrap: str, topic: str, count: int, batch_size: int, event_type: str = "leadflow.touch.recorded.v1"
+    engine,
+    bootstrap: str,
+    topic: str,
+    count: int,
+    batch_size: int,
+    event_type: str = "leadflow.touch.recorded.v1",
+    group: str | None = None,
 ) -> tuple[float, int]:
     """The event log (decode, inbox, no-op handler, one transaction per batch, offsets after commit), in events/s."""
     handled = 0
@@ -37,7 +43,7 @@ def eventlog_consume_rate(
     log = KafkaEventLog(engine, bootstrap)
     loop = processor(
         log,
-        group=f"bench-eventlog-{uuid.uuid4().hex[:6]}",
+        group=group or f"bench-eventlog-{uuid.uuid4().hex[:6]}",
         topics=[topic],
         handlers={event_type: no_op},
         batch_size=batch_size,

@@ -23,17 +23,21 @@ from typing import Any
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from kafka import KafkaConsumer, TopicPartition
+from kafka.structs import OffsetAndMetadata
 from sqlalchemy import Engine, func, select, text
 
 from bench.common import T0, fresh_database, populate, report, servers
 from bench.eventlog import eventlog_consume_rate
 from database.engine import make_engine, make_session_factory
 from eventlog.backends import KafkaEventLog, processor
+from eventlog.kafka import ensure_topics
 from eventlog.models import OutboxRecord
 from eventlog.unit_of_work import UnitOfWork
 from events.catalog import LeadScored
 from events.catalog.leads import LeadProfile
 from events.registry import encode, new_event
+from events.topics import LEADS
 from services.nurture import consumer
 from services.nurture.enrollment.book import StoredTracks
 from services.nurture.enrollment.handlers import OWNER, STEP_DUE
@@ -176,7 +180,19 @@ def lead_scored(n: int) -> bytes:
     return encode(new_event(data, key=domain, time=NOW + timedelta(milliseconds=n), source="lead_scoring"))
 
 
-def enrollment_rate(url: str, bootstrap: str, topic: str, count: int, batch_size: int) -> tuple[float, int]:
+def group_at_end(bootstrap: str, topic: str) -> str:
+    """A new consumer group whose offsets stand at the end of `topic`: it reads only what is produced next (the
+    event log takes lead.scored on its own topic only, which other runs and the tests have written to)."""
+    group = f"bench-nurture-{uuid.uuid4().hex[:6]}"
+    reader = KafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
+    partitions = [TopicPartition(topic, n) for n in sorted(reader.partitions_for_topic(topic) or ())]
+    reader.assign(partitions)
+    reader.commit({tp: OffsetAndMetadata(offset, None, -1) for tp, offset in reader.end_offsets(partitions).items()})
+    reader.close()
+    return group
+
+
+def enrollment_rate(url: str, bootstrap: str, group: str, count: int, batch_size: int) -> tuple[float, int]:
     """The nurture consumer over `count` lead.scored events: events/s, enrollments made."""
     with fresh_database(url) as engine:
         uow = UnitOfWork(make_session_factory(engine))
@@ -197,8 +213,8 @@ def enrollment_rate(url: str, bootstrap: str, topic: str, count: int, batch_size
 
         loop = processor(
             KafkaEventLog(engine, bootstrap),
-            group=f"bench-nurture-{uuid.uuid4().hex[:6]}",
-            topics=[topic],
+            group=group,
+            topics=[LEADS],
             handlers={"leadflow.lead.scored.v1": counted},
             batch_size=batch_size,
         )
@@ -220,31 +236,38 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=500)
     parser.add_argument("--processes", default="1,2", help="scheduler process counts to measure, e.g. 1,2")
     parser.add_argument("--partitions", type=int, default=4)
+    parser.add_argument(
+        "--enrollments", type=int, help="lead.scored events for the enrollment part (default: --contacts)"
+    )
     parser.add_argument("--skip-enrollment", action="store_true", help="only the steps")
     args = parser.parse_args()
     url, bootstrap = servers()
     print(f"bench/nurture: {args.contacts:,} enrolled contacts with a step due, PostgreSQL, batch {args.batch_size}")
-    rows = []
     for processes in (int(n) for n in args.processes.split(",")):
         rate, fired, outcomes = steps_rate(url, args.contacts, processes, args.batch_size)
         label = f"steps fired, {processes} scheduler process{'es' if processes > 1 else ''}"
         shares = " + ".join(f"{n:,}" for n in fired)
         found = ", ".join(f"{name} {value:,}" for name, value in sorted(outcomes.items()))
-        rows.append((label, f"{rate:>8,.0f} steps/s  (fired {shares}; {found})"))
+        report([(label, f"{rate:>8,.0f} steps/s  (fired {shares}; {found})")])
+    events = args.enrollments or args.contacts
     if not args.skip_enrollment:
-        topic = f"bench.nurture.{uuid.uuid4().hex[:8]}"
-        populate(bootstrap, topic, args.contacts, args.partitions, make=lead_scored)
+        ensure_topics(bootstrap, [LEADS], args.partitions)
+        no_op_group, nurture_group = group_at_end(bootstrap, LEADS), group_at_end(bootstrap, LEADS)
+        populate(bootstrap, LEADS, events, args.partitions, make=lead_scored)
         with fresh_database(url) as engine:
-            no_op_rate, _ = eventlog_consume_rate(
-                engine, bootstrap, topic, args.contacts, args.batch_size, "leadflow.lead.scored.v1"
-            )
-        rate, enrolled = enrollment_rate(url, bootstrap, topic, args.contacts, args.batch_size)
-        rows.append(("event log no-op consumer of the lead.scored topic", f"{no_op_rate:>8,.0f} events/s"))
-        rows.append(("nurture consumer (enrollment)", f"{rate:>8,.0f} events/s  ({enrolled:,} enrolled)"))
-        rows.append(("ratio enrollment / no-op", f"{rate / no_op_rate:>8.2f}"))
+            no_op_rate = eventlog_consume_rate(
+                engine, bootstrap, LEADS, events, args.batch_size, "leadflow.lead.scored.v1", no_op_group
+            )[0]
+        rate, enrolled = enrollment_rate(url, bootstrap, nurture_group, events, args.batch_size)
+        report(
+            [
+                (f"event log no-op consumer of {events:,} lead.scored on {LEADS}", f"{no_op_rate:>8,.0f} events/s"),
+                ("nurture consumer (enrollment)", f"{rate:>8,.0f} events/s  ({enrolled:,} enrolled)"),
+                ("ratio enrollment / no-op", f"{rate / no_op_rate:>8.2f}"),
+            ]
+        )
     load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
     print(f"  (load average when done: {load} on {os.cpu_count()} cores)")
-    report(rows)
 
 
 if __name__ == "__main__":
