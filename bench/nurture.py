@@ -23,8 +23,8 @@ from typing import Any
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from kafka import KafkaConsumer, TopicPartition
-from kafka.structs import OffsetAndMetadata
+from kafka.consumer import KafkaConsumer
+from kafka.structs import OffsetAndMetadata, TopicPartition
 from sqlalchemy import Engine, func, select, text
 
 from bench.common import T0, fresh_database, populate, report, servers
