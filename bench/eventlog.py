@@ -16,18 +16,27 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from bench.common import fresh_database, populate, raw_consume_rate, report, servers
 from eventlog.backends import KafkaEventLog, processor
-from events.topics import TOUCHES
+from events.topics import ALL, TOUCHES
 
 
-def eventlog_consume_rate(engine, bootstrap: str, topic: str, count: int, batch_size: int) -> tuple[float, int]:
+def eventlog_consume_rate(
+    engine,
+    bootstrap: str,
+    topic: str,
+    count: int,
+    batch_size: int,
+    event_type: str = "leadflow.touch.recorded.v1",
+    group: str | None = None,
+) -> tuple[float, int]:
     """The event log (decode, inbox, no-op handler, one transaction per batch, offsets after commit), in events/s.
 
-    `topic` is a deployment's touches topic (`<prefix>leadflow.touches`): touches on any other topic would be
-    dead-lettered as wrong_topic, and the count never reached.
+    `topic` is a deployment's topic for `event_type` (`<prefix>leadflow.touches` for touches): an event on a topic
+    its type does not belong to is dead-lettered as wrong_topic, and the count never reached.
     """
-    if not topic.endswith(TOUCHES):
-        raise ValueError(f"topic {topic!r}: the bench reads touches, so it must be <prefix>{TOUCHES}")
-    prefix = topic.removesuffix(TOUCHES)
+    home = next((name for name in ALL if topic.endswith(name)), None)
+    if home is None:
+        raise ValueError(f"topic {topic!r}: must be <prefix> and one of {', '.join(ALL)}")
+    prefix = topic.removesuffix(home)
     handled = 0
     first: float | None = None
     done = threading.Event()
@@ -45,9 +54,9 @@ def eventlog_consume_rate(engine, bootstrap: str, topic: str, count: int, batch_
     log = KafkaEventLog(engine, bootstrap, topic_prefix=prefix)
     loop = processor(
         log,
-        group=f"bench-eventlog-{uuid.uuid4().hex[:6]}",
-        topics=[TOUCHES],
-        handlers={"leadflow.touch.recorded.v1": no_op},
+        group=group or f"bench-eventlog-{uuid.uuid4().hex[:6]}",
+        topics=[home],
+        handlers={event_type: no_op},
         batch_size=batch_size,
     )
     stop = threading.Event()

@@ -21,6 +21,7 @@ from leadflow.app import SERVICES, build_services, create_app, open_event_log, t
 from leadflow.cli_client import load_settings
 from leadflow.cli_definition import definition
 from leadflow.cli_handoffs import handoffs
+from leadflow.cli_nurture import nurture
 from leadflow.cli_routing import routing
 from leadflow.logs import configure_logging
 from leadflow.runtime import stop_on_signals
@@ -35,6 +36,7 @@ app.add_typer(token, name="token")
 app.add_typer(definition, name="definition")
 app.add_typer(routing, name="routing")
 app.add_typer(handoffs, name="handoffs")
+app.add_typer(nurture, name="nurture")
 
 REPO = Path(__file__).resolve().parent.parent
 log = logging.getLogger("leadflow")

@@ -1,5 +1,6 @@
 """Everything in contracts/ that is generated from code: event schemas, AsyncAPI, the JSON Schemas of the lead
-definition, calendars and routing configuration for editors, and the OpenAPI document of the HTTP API."""
+definition, calendars, routing configuration and nurture tracks for editors, and the OpenAPI document of the
+HTTP API."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ def export_all(root: Path) -> list[Path]:
     from leadflow.app import create_app
     from services.handoff.org.document import routing_json_schema
     from services.lead_scoring.definition import definition_json_schema
+    from services.nurture.tracks.document import nurture_track_json_schema
 
     written = export_contracts(root)
     contracts = root / "contracts"
@@ -32,6 +34,7 @@ def export_all(root: Path) -> list[Path]:
     written.append(_write(contracts / "lead_definition.schema.json", _json_text(schema)))
     written.append(_write(contracts / "calendar.schema.json", _json_text(calendar_json_schema())))
     written.append(_write(contracts / "routing.schema.json", _json_text(routing_json_schema())))
+    written.append(_write(contracts / "nurture_track.schema.json", _json_text(nurture_track_json_schema())))
     openapi = create_app(Settings(database_url="sqlite://")).openapi()
     written.append(_write(contracts / "openapi" / "leadflow.json", _json_text(openapi)))
     return written

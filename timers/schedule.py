@@ -38,12 +38,13 @@ def schedule(
 
 
 def schedule_many(uow: UnitOfWork, timers: Sequence[Due]) -> None:
-    """Set many timers in one statement (a batch's); each key at most once, as `schedule` sets one."""
-    if not timers:
+    """Set many timers in one statement (a batch's), as `schedule` sets one; a key given twice: the last holds."""
+    latest = {(timer.owner, timer.key): timer for timer in timers}  # one statement may not touch a row twice
+    if not latest:
         return
     now = utc_now()
     values = []
-    for timer in timers:
+    for timer in latest.values():
         _check(owner=timer.owner, kind=timer.kind, key=timer.key, due_at=timer.due_at, payload=timer.payload)
         values.append(
             {

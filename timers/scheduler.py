@@ -8,7 +8,7 @@ from collections import Counter as Tally
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from prometheus_client import Counter, Histogram
 from sqlalchemy import insert, select, update
@@ -44,6 +44,20 @@ class Timer:
 # A timer's handler loads, decides, saves and emits through the unit of work; it never commits: the scheduler
 # commits its effect with the timer marked fired, or undoes both.
 TimerHandler = Callable[[Timer, UnitOfWork], None]
+
+
+class BatchTimerHandler(Protocol):
+    """A timer handler that can also take the timers of its kind fired together at once (`many`), so that it
+    reads what they need in a few queries instead of a few per timer; alone (a batch redone one by one after a
+    failure), each timer goes through `__call__`."""
+
+    def __call__(self, timer: Timer, uow: UnitOfWork) -> None:
+        """Handle one timer."""
+
+    def many(self, timers: Sequence[Timer], uow: UnitOfWork) -> None:
+        """Handle timers of one kind fired together, in due order."""
+
+
 Clock = Callable[[], datetime]
 
 FIRED = Counter("leadflow_timers_fired_total", "Timers fired: their handler's effect committed", ["owner", "kind"])
@@ -156,8 +170,13 @@ class Scheduler:
 
     def _run_fast(self, handled: Sequence[tuple[Timer, TimerHandler]], uow: UnitOfWork) -> None:
         try:
-            for timer, handler in handled:
-                handler(timer, uow)
+            for handler, timers in _runs(handled):
+                many = getattr(handler, "many", None)
+                if many is not None:
+                    many(timers, uow)
+                else:
+                    for timer in timers:
+                        handler(timer, uow)
             uow.flush()  # an event the outbox refuses is the handler's failure: it is isolated and dead-lettered
         except Exception as error:
             if is_transient(error):
@@ -194,6 +213,17 @@ class Scheduler:
         lags = {owner: LAG.labels(owner) for owner in {timer.owner for timer in timers}}
         for timer in timers:
             lags[timer.owner].observe((now - timer.due_at).total_seconds())
+
+
+def _runs(handled: Sequence[tuple[Timer, TimerHandler]]) -> list[tuple[TimerHandler, list[Timer]]]:
+    """The timers in due order, cut into runs of one handler (so a batch handler keeps the order of effects)."""
+    found: list[tuple[TimerHandler, list[Timer]]] = []
+    for timer, handler in handled:
+        if found and found[-1][0] is handler:
+            found[-1][1].append(timer)
+        else:
+            found.append((handler, [timer]))
+    return found
 
 
 def _dead_letter(timer: Timer, reason: str, error: str) -> dict[str, Any]:

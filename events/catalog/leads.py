@@ -53,6 +53,27 @@ class Score(EventData):
     breakdown: list[RuleHit] = Field(default_factory=list, description="Every rule that fired.")
 
 
+class LeadProfile(EventData):
+    """Who the lead is, as far as nurture needs to choose a track and reach the contact."""
+
+    email: Email | None = Field(default=None, description="The contact's email address, if known.")
+    buying_role: Code | None = Field(default=None, description="Their role in the buying committee, if known.")
+    industry: Text1000 | None = Field(default=None, description="The account's (else the contact's) industry.")
+    employees: int | None = Field(
+        default=None, ge=0, le=HEADCOUNT, description="The account's (else the contact's) headcount."
+    )
+    country: str | None = Field(
+        default=None, pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2 country of the contact, else account."
+    )
+    time_zone: Text64 | None = Field(
+        default=None, description="The contact's IANA time zone (custom field time_zone), e.g. Europe/Berlin."
+    )
+    marketing_consent: bool | None = Field(
+        default=None, description="Whether the contact consented to marketing; null if unknown."
+    )
+    unsubscribed: bool = Field(default=False, description="True once the contact unsubscribed.")
+
+
 class LeadScored(Score, LeadRef):
     """A lead's score or stage changed."""
 
@@ -65,6 +86,9 @@ class LeadScored(Score, LeadRef):
         default=None,
         description="Why the lead is at this stage: criteria, hand_raiser, a disqualifier's reason code, "
         "recycled_<action>, no_longer_qualifies (a publication returned an MQL no handoff had accepted to engaged).",
+    )
+    profile: LeadProfile | None = Field(
+        default=None, description="Who the lead is (contact and account attributes nurture reads); null if unknown."
     )
 
 

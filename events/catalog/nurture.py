@@ -44,6 +44,7 @@ class NurtureAction(EventData):
     content_title: Text1000 | None = Field(default=None, description="The content's title, for people reading logs.")
     content_url: Url | None = Field(default=None, description="Where the content lives, if it has a URL.")
     template_id: Text200 | None = Field(default=None, description="The email or message template to use, if any.")
+    message: Text1000 | None = Field(default=None, description="A note from the track for marketing automation.")
 
 
 class NurtureActionRequested(NurtureRef):
@@ -51,6 +52,8 @@ class NurtureActionRequested(NurtureRef):
 
     action_id: uuid.UUID = Field(description="The request; marketing automation delivers each at most once.")
     step: Version = Field(description="The step of the track, from 1.")
+    step_id: Text64 | None = Field(default=None, description="The step's id in the track, e.g. roi-guide.")
+    track_version: Version | None = Field(default=None, description="The version of the track the lead follows.")
     contact: ContactIdentity = Field(description="Whom to deliver to: email and the ids marketing automation knows.")
     action: NurtureAction = Field(description="What to deliver, and how.")
     not_after: EventTime | None = Field(
@@ -62,7 +65,11 @@ class NurtureExited(NurtureRef):
     """A lead left a nurture track."""
 
     reason: Code = Field(
-        description="Why: qualified, unsubscribed, disqualified, completed, erased, moved (to another track).",
-        examples=["qualified", "unsubscribed", "disqualified", "completed", "erased", "moved"],
+        description=(
+            "Why: qualified, disqualified, unsubscribed, erased, handed_off, converted, exhausted (every step "
+            "taken: the lead waits for new content or another track)."
+        ),
+        examples=["qualified", "disqualified", "unsubscribed", "erased", "handed_off", "converted", "exhausted"],
     )
     last_step: Count = Field(description="The last step delivered; 0 if none was.")
+    track_version: Version | None = Field(default=None, description="The version of the track the lead followed.")

@@ -13,6 +13,7 @@ from events.catalog.leads import (
     CommitteeMember,
     ContactSummary,
     LeadDisqualified,
+    LeadProfile,
     LeadQualified,
     LeadScored,
     RuleHit,
@@ -130,7 +131,28 @@ def lead_scored(
         previous_stage=transition.previous_stage,
         trigger_event_id=trigger_event_id,
         reason=transition.state.reason,
+        profile=profile_of(contact, account),
         **dict(score_of(definition, verdict)),  # its fields, the rule hits as built (not dumped and parsed again)
+    )
+
+
+def profile_of(contact: Member, account: Account | None) -> LeadProfile:
+    """Who the lead is, for nurture: the contact's attributes, the account's where the contact has none."""
+    mine, theirs = contact.attributes, account.attributes if account else {}
+    custom = mine.get("custom")
+    zone = custom.get("time_zone") if isinstance(custom, dict) else None
+    employees = mine.get("employees", theirs.get("employees"))
+    industry = mine.get("industry") or theirs.get("industry")
+    consent = mine.get("marketing_consent")
+    return LeadProfile(
+        email=contact.email,
+        buying_role=contact.buying_role,
+        industry=industry if isinstance(industry, str) else None,
+        employees=employees if isinstance(employees, int) and not isinstance(employees, bool) else None,
+        country=_country(mine.get("country")) or _country(theirs.get("country")),
+        time_zone=zone if isinstance(zone, str) and 0 < len(zone) <= 64 else None,
+        marketing_consent=consent if isinstance(consent, bool) else None,
+        unsubscribed=contact.consent == "unsubscribed",
     )
 
 

@@ -21,7 +21,7 @@ from tests.clock import T0, Clock
 from tests.timers.support import effects, record_effect, scheduler, set_timers, uow_for
 from timers.models import TimerDeadLetter, TimerRecord
 from timers.schedule import cancel, schedule
-from timers.scheduler import Timer
+from timers.scheduler import Timer, TimerHandler
 
 
 def _schedule(engine: Engine, key: str, due_minutes: float, **fields) -> None:
@@ -263,3 +263,53 @@ def test_a_timer_that_could_not_fire_is_refused_naming_the_field(
     arguments: dict[str, Any] = {"owner": "nurture", "kind": "step_due", "key": "k", "due_at": T0} | fields
     with uow_for(sqlite_engine) as uow, pytest.raises(ValueError, match=message.replace("`", ".")):
         schedule(uow, **arguments)
+
+
+class _Batched:
+    """A batch handler that records which timers it was given together, and fails on `t3` when asked."""
+
+    def __init__(self, fail_on: str | None = None) -> None:
+        self.calls: list[list[str]] = []
+        self._fail_on = fail_on
+
+    def __call__(self, timer: Timer, uow: Any) -> None:
+        self.many([timer], uow)
+
+    def many(self, timers: Any, uow: Any) -> None:
+        self.calls.append([timer.key for timer in timers])
+        for timer in timers:
+            record_effect(timer, uow)
+            if timer.key == self._fail_on:
+                raise ValueError(f"{timer.key}: no content")
+
+
+def test_a_batch_handler_takes_the_timers_of_its_kind_fired_together_in_due_order(engine: Engine, clock: Clock) -> None:
+    set_timers(engine, [T0 + timedelta(seconds=n) for n in range(3)])
+    with uow_for(engine) as uow:
+        schedule(uow, owner="nurture", kind="recycle_due", key="r0", due_at=T0 + timedelta(seconds=10))
+        uow.commit()
+    batched = _Batched()
+    clock.advance(minutes=1)
+    handlers: dict[tuple[str, str], TimerHandler] = {
+        ("nurture", "step_due"): batched,
+        ("nurture", "recycle_due"): record_effect,
+    }
+
+    assert scheduler(engine, clock, handlers=handlers).step() == 4
+
+    assert batched.calls == [["t0", "t1", "t2"]]
+    assert [key for key, _ in effects(engine)] == ["t0", "t1", "t2", "r0"]
+
+
+def test_a_failing_batch_is_redone_one_timer_at_a_time_and_only_the_culprit_is_dead_lettered(
+    engine: Engine, clock: Clock
+) -> None:
+    set_timers(engine, [T0 + timedelta(seconds=n) for n in range(5)])
+    batched = _Batched(fail_on="t3")
+    clock.advance(minutes=1)
+
+    assert scheduler(engine, clock, handlers={("nurture", "step_due"): batched}).step() == 5
+
+    assert batched.calls == [["t0", "t1", "t2", "t3", "t4"], ["t0"], ["t1"], ["t2"], ["t3"], ["t4"]]
+    assert [key for key, _ in effects(engine)] == ["t0", "t1", "t2", "t4"]
+    assert _dead_letters(engine) == [("nurture", "step_due", "t3", "handler_error")]

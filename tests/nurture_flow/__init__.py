@@ -1,0 +1,1 @@
+"""Tests of nurture running: enrollment, steps, caps at send time, exits, reporting."""
