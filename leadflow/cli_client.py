@@ -13,6 +13,7 @@ import httpx
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+from rich.table import Column
 
 from kernel.settings import Settings, get_settings
 
@@ -77,6 +78,11 @@ def load_settings() -> Settings:
             message = "LEADFLOW_" + "_".join(str(part) for part in first["loc"]).upper() + ": " + message
         console.print(f"[red]invalid settings[/red]: {message}", soft_wrap=True)
         raise typer.Exit(2) from None
+
+
+def id_column(header: str = "id") -> Column:
+    """Ids are copied into other commands: printed whole, on one line when it fits, folded (never cut) when not."""
+    return Column(header, no_wrap=True, min_width=36, overflow="fold")
 
 
 def default_api_url() -> str:

@@ -20,14 +20,9 @@ import yaml
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Column, Table
 
-from leadflow.cli_client import Api, ApiUrl, Token, console
+from leadflow.cli_client import Api, ApiUrl, Token, console, id_column
 
 definition = typer.Typer(help="The lead definition marketing and sales agree on.", no_args_is_help=True)
-
-
-def _id_column(header: str = "id") -> Column:
-    """Ids are copied into other commands: printed whole, on one line when it fits, folded (never cut) when not."""
-    return Column(header, no_wrap=True, min_width=36, overflow="fold")
 
 
 DocumentFile = Annotated[
@@ -63,7 +58,7 @@ def _warn(warnings: list[dict[str, Any]]) -> None:
 @definition.command("list")
 def list_definitions(api_url: ApiUrl = None, token: Token = "") -> None:
     """Drafts and versions, newest first, with who approved and published what."""
-    table = Table("version", "status", "name", "revision", "approvals", "published", _id_column())
+    table = Table("version", "status", "name", "revision", "approvals", "published", id_column())
     for row in Api(api_url, token).call("GET", "/v1/definitions"):
         approved = [side for side, given in row["approvals"].items() if given]
         table.add_row(

@@ -13,7 +13,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from leadflow.cli_client import Api, ApiUrl, Token, console
+from leadflow.cli_client import Api, ApiUrl, Token, console, id_column
 
 handoffs = typer.Typer(help="Qualified leads handed off to sales: the queue and each dossier.", no_args_is_help=True)
 
@@ -39,7 +39,9 @@ def queue(
     params |= {"account_id": str(account_id)} if account_id else {}
     params |= {"sort": sort, "limit": limit} | ({"cursor": cursor} if cursor else {})
     page = Api(api_url, token).call("GET", "/v1/handoffs", params=params)
-    table = Table("handoff", "status", "contact", "account", "rep", "fit", "score", "SLA", "created", title="Queue")
+    table = Table(
+        id_column("handoff"), "status", "contact", "account", "rep", "fit", "score", "SLA", "created", title="Queue"
+    )
     for row in page["handoffs"]:
         contact, account, rep, sla = row["contact"], row["account"] or {}, row["rep"] or {}, row["sla"]
         table.add_row(
