@@ -33,7 +33,7 @@ from sqlalchemy import Engine, text
 from auth.tokens import issue_token
 from bench.common import fresh_database, report, servers
 from bench.handoff_seed import seed
-from bench.http_load import ClosedLoop, OpenLoop, closed_loop, open_loop
+from bench.http_load import ClosedLoop, OpenLoop, closed_loop, cpu_seconds, open_loop
 from events.envelope import utc_now
 
 LEADFLOW = os.path.join(os.path.dirname(sys.executable), "leadflow")
@@ -106,15 +106,17 @@ class Requests:
         return {"Authorization": f"Bearer {self.tokens[email]}"}
 
 
-def load(url: str, requests: Requests, args: argparse.Namespace, results: Any) -> None:
-    """The load process: per endpoint, the open loop then the closed loop; results onto the queue."""
+def load(url: str, server_pid: int, requests: Requests, args: argparse.Namespace, results: Any) -> None:
+    """The load process: per endpoint, the open loop then the closed loop (and the server's CPU per request in it)."""
     for name in ("health", "queue", "accept"):
         make = getattr(requests, name)
         warm = min(50, args.open_count)
         open_loop(url, make, args.rate, warm)  # connections, caches and the JIT-less interpreter warmed alike
         latency = open_loop(url, make, args.rate, args.open_count)
+        cpu = cpu_seconds(server_pid)
         throughput = closed_loop(url, make, args.concurrency, args.seconds)
-        results.put((name, latency, throughput))
+        cpu_ms = (cpu_seconds(server_pid) - cpu) / max(1, throughput.completed) * 1000
+        results.put((name, latency, throughput, cpu_ms))
     results.put(None)
 
 
@@ -153,11 +155,11 @@ def main() -> None:
         try:
             context = multiprocessing.get_context("spawn")
             results = context.Queue()
-            loader = context.Process(target=load, args=(base, requests, args, results))
+            loader = context.Process(target=load, args=(base, server.pid, requests, args, results))
             loader.start()
-            measured: dict[str, tuple[OpenLoop, ClosedLoop]] = {}
-            while (result := results.get(timeout=1800)) is not None:
-                measured[result[0]] = (result[1], result[2])
+            measured: dict[str, tuple[OpenLoop, ClosedLoop, float]] = {}
+            while (result := results.get(timeout=3600)) is not None:
+                measured[result[0]] = result[1:]
             loader.join()
         finally:
             server.terminate()
@@ -166,19 +168,19 @@ def main() -> None:
         print(f"  server log: {log_path}")
 
 
-def _report(measured: dict[str, tuple[OpenLoop, ClosedLoop]], args: argparse.Namespace) -> None:
+def _report(measured: dict[str, tuple[OpenLoop, ClosedLoop, float]], args: argparse.Namespace) -> None:
     noop_rps = measured["health"][1].rps
     rows = []
     labels = {"health": "GET /health (no-op)", "queue": "GET /v1/handoffs (50)", "accept": "POST .../accept"}
-    for name, (latency, throughput) in measured.items():
+    for name, (latency, throughput, cpu_ms) in measured.items():
         failures = {**latency.failures, **{f"closed {k}": v for k, v in throughput.failures.items()}}
         rows.append(
             (
                 labels[name],
                 f"p50 {latency.p50_ms:6.1f} ms  p99 {latency.p99_ms:6.1f} ms  (max {latency.max_ms:.0f}; "
                 f"{latency.achieved:.0f} req/s achieved of {latency.offered:.0f})  |  closed loop "
-                f"{throughput.rps:7.0f} req/s = {throughput.rps / noop_rps:.2f} of no-op"
-                + (f"  failures {json.dumps(failures)}" if failures else ""),
+                f"{throughput.rps:7.0f} req/s = {throughput.rps / noop_rps:.2f} of no-op; "
+                f"server CPU {cpu_ms:.1f} ms/req" + (f"  failures {json.dumps(failures)}" if failures else ""),
             )
         )
     print(
@@ -186,6 +188,8 @@ def _report(measured: dict[str, tuple[OpenLoop, ClosedLoop]], args: argparse.Nam
         f"{args.seconds:g} s; load average {', '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} cores"
     )
     report(rows)
+    print("  server CPU: the uvicorn process alone (PostgreSQL's backends not counted); 1000 / it is the ceiling of")
+    print("  one process on a core of its own. On a shared, busy machine the latencies say more about the machine.")
 
 
 if __name__ == "__main__":
