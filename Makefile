@@ -39,7 +39,9 @@ fuzz: $(STAMP)  ## The fuzz tests at length: many more rounds of hostile records
 	LEADFLOW_FUZZ_ROUNDS=200 scripts/test tests/eventlog/test_fuzz_records.py
 
 bench: $(STAMP)  ## Benchmarks on the real broker and PostgreSQL; they print their figures.
-	scripts/with-services sh -c '$(PY) bench/eventlog.py && $(PY) bench/scoring.py && $(PY) bench/timers.py && $(PY) bench/nurture.py'
+	scripts/with-services sh -c '$(PY) bench/eventlog.py && $(PY) bench/scoring.py && $(PY) bench/timers.py && \
+	  $(PY) bench/nurture.py && $(PY) bench/handoff.py && \
+	  $(PY) bench/handoff_api.py --handoffs 5000 --reps 20 --teams 4 --rate 50 --open-count 500 --seconds 5'
 	$(PY) -m bench.ingest_concurrency
 
 .PHONY: fuzz-http

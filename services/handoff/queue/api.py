@@ -75,20 +75,22 @@ def list_handoffs(
 ) -> HandoffPage:
     """The queue: what the caller sees (a rep their own, a manager their team's and the unrouted), filtered."""
     now = utc_now()
-    seen = viewer(session, user)
+    current = current_org(session)
+    seen = viewer(session, user, current)
     asked = queue.QueueQuery(status, sla_state, fit_grade, account_id, rep_id, sort, cursor, limit)
     try:
         rows, next_cursor = queue.page(session, seen, asked, now)
     except queue.BadCursor as error:
         raise _invalid("cursor", str(error)) from None
-    return HandoffPage(handoffs=[summary(session, row, now) for row in rows], next_cursor=next_cursor)
+    return HandoffPage(handoffs=[summary(row, now, current) for row in rows], next_cursor=next_cursor)
 
 
 @router.get("/{handoff_id}", responses=responses(404))
 def get_handoff(handoff_id: uuid.UUID, session: SessionDep, user: Sales) -> JSONResponse:
     """A handoff with its dossier; the ETag is its version."""
-    row = _visible(session, handoff_id, viewer(session, user))
-    body = detail(session, row, utc_now())
+    current = current_org(session)
+    row = _visible(session, handoff_id, viewer(session, user, current))
+    body = detail(session, row, utc_now(), current)
     return JSONResponse(body.model_dump(mode="json"), headers={"ETag": _etag(row.version)})
 
 
@@ -184,13 +186,14 @@ def _act(
         replay = replay_of(user.subject, key, "POST", request.url.path, body.model_dump_json(), now) if key else None
         if replay is not None and (first := replay.first(uow.session)) is not None:
             return _respond(first, replayed=True)
-        seen = viewer(uow.session, user)
+        current = current_org(uow.session)
+        seen = viewer(uow.session, user, current)
         row = handlers.load(uow, handoff_id, seen, _version(if_match))
         if replay is not None and (first := replay.first(uow.session)) is not None:
             return _respond(first, replayed=True)  # a concurrent retry committed while we waited for the lock
 
         def shape() -> handlers.Answer:
-            return 200, detail(uow.session, row, now).model_dump(mode="json"), {"ETag": _etag(row.version)}
+            return 200, detail(uow.session, row, now, current).model_dump(mode="json"), {"ETag": _etag(row.version)}
 
         return _respond(handlers.run(uow, lambda: action(row, now, seen), shape, replay))
     except handlers.NotFound as error:
