@@ -3,7 +3,8 @@ save and emit. One function serves a new qualified lead, a breached SLA, a retry
 manager's reassignment.
 
 `Routing` holds one unit of work's view of the org in force, the reps' loads and the pools' pointers; a batch of
-leads routes against it in memory (each handoff counted as it is given), and `finish` writes the pointers once.
+leads routes against it in memory (each handoff counted as it is given), and `finish` writes the decisions, the
+assignments and the pointers once.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from services.handoff.models import Assignment, HandoffRecord, RoutingDecisionRe
 from services.handoff.org.domain import CurrentOrg
 from services.handoff.org.repository import current_org
 from services.handoff.outbox import emit
+from services.handoff.pending import PendingRows
 from services.handoff.routing.domain import RoutingDecision, route
 from services.handoff.routing.lead import lead_from_dossier
 from services.handoff.routing.model import AccountOwner, RepLoad
@@ -42,6 +44,8 @@ class Routing:
     pointers: dict[str, dict[uuid.UUID, float]]
     changed: dict[str, dict[uuid.UUID, float]] = field(default_factory=dict)
     clocks: timers.Clocks = field(default_factory=timers.Clocks)
+    # The decisions and assignments made, and whatever new rows the caller adds: inserted together by `finish`.
+    rows: PendingRows = field(default_factory=PendingRows)
 
     @classmethod
     def begin(cls, session: Session, now: datetime) -> Routing:
@@ -74,7 +78,8 @@ class Routing:
         self.loads[rep_id] = RepLoad(max(0, load.open_unaccepted - 1), load.assigned_today)
 
     def finish(self, uow: UnitOfWork) -> None:
-        """Write the pointers of the pools that moved, and the SLA timers set or cancelled."""
+        """Write the new rows, the pointers of the pools that moved, and the SLA timers set or cancelled."""
+        self.rows.write(uow.session)
         repository.save_pointers(uow.session, self.changed)
         self.changed = {}
         self.clocks.write(uow)
@@ -113,15 +118,16 @@ def give(
         decision_json = _describe(routing, decision)
         rep_id = decision.rep_id if decision is not None else None
         rule = decision.routing_rule if decision is not None else "unrouted"
-    uow.session.add(
-        RoutingDecisionRecord(
-            handoff_id=row.id,
-            decided_at=now,
-            trigger=trigger,
-            org_version=routing.current.version if routing.current else None,
-            rep_id=rep_id,
-            decision=decision_json,
-        )
+    routing.rows.insert(
+        RoutingDecisionRecord,
+        {
+            "handoff_id": row.id,
+            "decided_at": now,
+            "trigger": trigger,
+            "org_version": routing.current.version if routing.current else None,
+            "rep_id": rep_id,
+            "decision": decision_json,
+        },
     )
     if rep_id is None or routing.current is None:
         if state.status == "assigned":
@@ -139,13 +145,14 @@ def give(
     transition = decide(state, command, now)
     repository.apply_state(row, transition.state)
     row.warn_at, row.escalated_to, row.updated_at = clock.warn_at, None, now
-    uow.session.add(
-        Assignment(
-            handoff_id=row.id,
-            rep_id=rep_id,
-            assigned_at=now,
-            local_day=repository.local_day(routing.current.org, rep_id, now),
-        )
+    routing.rows.insert(
+        Assignment,
+        {
+            "handoff_id": row.id,
+            "rep_id": rep_id,
+            "assigned_at": now,
+            "local_day": repository.local_day(routing.current.org, rep_id, now),
+        },
     )
     if previous is not None:
         routing.released(previous)

@@ -8,7 +8,7 @@ from sqlalchemy import Engine, select
 
 from eventlog.backends import SqlEventLog
 from events.catalog.leads import CommitteeMember
-from services.handoff.models import RoutingDecisionRecord
+from services.handoff.models import HandoffRecord, RoutingDecisionRecord
 from tests.clock import T0
 from tests.handoff.support import (
     ANA,
@@ -91,3 +91,15 @@ def test_without_a_sales_org_the_handoff_waits_unrouted(sqlite_engine: Engine) -
     [handoff] = handoffs(sqlite_engine)
     assert handoff.status == "unrouted"
     assert [event.type for event in emitted(sqlite_engine)] == ["leadflow.handoff.created.v1"]
+
+
+def test_a_handoff_written_at_the_batch_end_keeps_its_unset_json_columns_sql_null(sqlite_engine: Engine) -> None:
+    save_org(sqlite_engine)
+    consume(sqlite_engine, published(), qualified(1))
+
+    with SqlEventLog(sqlite_engine).unit_of_work() as uow:
+        query = select(
+            HandoffRecord.opportunity.is_(None), HandoffRecord.outcome.is_(None), HandoffRecord.excluded_reps
+        )
+        nulls = uow.session.execute(query).one()
+    assert tuple(nulls) == (True, True, [])  # as the ORM inserts them: never set is NULL, not the JSON 'null'

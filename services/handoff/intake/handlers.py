@@ -2,7 +2,8 @@
 
 A poll's batch is one transaction: the contacts, accounts, open handoffs and account holders it needs are loaded
 once, the org, loads and pointers once (on the first lead to route), then each event is applied in log order
-at its own event time, and the pointers are written at the end.
+at its own event time. The new rows (handoffs, contacts, accounts, decisions, assignments) wait in memory and
+are inserted at the end, one statement per table, with the pointers and timers.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from services.handoff.assignment import Routing, account_owner, give
 from services.handoff.dossier import build_dossier
 from services.handoff.models import HandoffRecord
 from services.handoff.outbox import emit_data
+from services.handoff.pending import PendingRows
 from services.handoff.projection import handlers as projection
 from services.handoff.projection import repository as projected
 from services.handoff.routing.model import AccountOwner
@@ -41,7 +43,9 @@ class IntakeBatch:
         leads = [event.data for event in events if isinstance(event.data, LeadScored | LeadQualified)]
         committee = [m.contact_id for d in leads if isinstance(d, LeadQualified) for m in d.buying_committee]
         accounts = {data.account_id for data in leads if data.account_id is not None}
-        self.projection = projection.Projection(session, [d.contact_id for d in leads] + committee, accounts)
+        self.rows = PendingRows()
+        contacts = [d.contact_id for d in leads] + committee
+        self.projection = projection.Projection(session, contacts, accounts, self.rows)
         qualified = [data for data in leads if isinstance(data, LeadQualified)]
         self.open = repository.open_by_lead(session, {data.lead_id for data in qualified})
         held_accounts = {data.account_id for data in qualified if data.account_id is not None}
@@ -75,7 +79,7 @@ class IntakeBatch:
                 row.qualification_cycle, row.updated_at = data.qualification_cycle, at
             return
         row = _new_handoff(data, dossier, at, uuid.uuid5(HANDOFF_IDS, str(event.id)))
-        self.uow.session.add(row)
+        self.rows.add(row)  # inserted by `finish`, with the routing's changes to it
         self.open[data.lead_id] = row
         emit_data(
             self.uow,
@@ -101,6 +105,7 @@ class IntakeBatch:
 
     def finish(self) -> None:
         """Write what the batch kept in memory."""
+        self.rows.write(self.uow.session)
         if self.routing is not None:
             self.routing.finish(self.uow)
 

@@ -14,16 +14,23 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from events.catalog import DefinitionPublished, LeadQualified, LeadScored
+from services.handoff.pending import PendingRows
 from services.handoff.projection import repository
 from services.handoff.projection.models import ProjectedAccount, ProjectedContact, PublishedTerms
 from services.handoff.sla.terms import required_roles_of
 
 
 class Projection:
-    """The contacts and accounts a batch touches, loaded once and kept in the session."""
+    """The contacts and accounts a batch touches, loaded once; the new ones wait in `rows` for the batch's end."""
 
-    def __init__(self, session: Session, contact_ids: Iterable[uuid.UUID], account_ids: Iterable[uuid.UUID]) -> None:
-        self.session = session
+    def __init__(
+        self,
+        session: Session,
+        contact_ids: Iterable[uuid.UUID],
+        account_ids: Iterable[uuid.UUID],
+        rows: PendingRows,
+    ) -> None:
+        self.rows = rows
         self.contacts = repository.contacts(session, set(contact_ids))
         self.accounts = repository.accounts(session, set(account_ids))
 
@@ -34,7 +41,7 @@ class Projection:
             row = ProjectedContact(
                 contact_id=contact_id, account_key=account_key, details={}, recent_touches=[], updated_at=at
             )
-            self.session.add(row)
+            self.rows.add(row)
             self.contacts[contact_id] = row
         return row
 
@@ -81,7 +88,7 @@ class Projection:
         row = self.accounts.get(summary.account_id)
         if row is None:
             row = ProjectedAccount(account_id=summary.account_id, updated_at=at)
-            self.session.add(row)
+            self.rows.add(row)
             self.accounts[summary.account_id] = row
         elif at < row.updated_at:
             return
