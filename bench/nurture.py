@@ -33,6 +33,7 @@ from database.engine import make_engine, make_session_factory
 from eventlog.backends import KafkaEventLog, processor
 from eventlog.kafka import ensure_topics
 from eventlog.models import OutboxRecord
+from eventlog.processor import Handlers
 from eventlog.unit_of_work import UnitOfWork
 from events.catalog import LeadScored
 from events.catalog.leads import LeadProfile
@@ -201,13 +202,13 @@ def enrollment_rate(url: str, bootstrap: str, group: str, count: int, batch_size
             tracks.create_track(uow, TRACK, by="bench", now=T0)
             tracks.activate(uow, TRACK["key"], None, by="bench", now=T0)
         handled, first, done = 0, 0.0, threading.Event()
-        nurture = consumer.handlers(StoredTracks())["leadflow.lead.scored.v1"]
+        nurture = consumer.handlers(StoredTracks())
 
-        def counted(event: Any, unit: UnitOfWork) -> None:
+        def counted(events: Any, unit: UnitOfWork) -> None:
             nonlocal handled, first
             first = first or time.perf_counter()
-            nurture(event, unit)
-            handled += 1
+            nurture.handle_batch(events, unit)
+            handled += len(events)
             if handled >= count:
                 done.set()
 
@@ -215,7 +216,7 @@ def enrollment_rate(url: str, bootstrap: str, group: str, count: int, batch_size
             KafkaEventLog(engine, bootstrap),
             group=group,
             topics=[LEADS],
-            handlers={"leadflow.lead.scored.v1": counted},
+            handlers=Handlers(frozenset({"leadflow.lead.scored.v1"}), counted),
             batch_size=batch_size,
         )
         stop = threading.Event()

@@ -5,6 +5,8 @@ Each function applies one fact to the contact row and returns it; enrollment dec
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import MutableMapping
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -15,20 +17,31 @@ from services.nurture.contacts import repository
 from services.nurture.contacts.domain import UNSUBSCRIBE, touched
 from services.nurture.contacts.models import NurtureContact
 
+# The contacts a consumer batch loaded at once, by id: None for an id nurture has not heard of (yet).
+Known = MutableMapping[uuid.UUID, NurtureContact | None]
 
-def _row(session: Session, lead: LeadRef, stage: str, at: datetime) -> NurtureContact:
-    row = repository.by_id(session, lead.contact_id)
+
+def _find(session: Session, contact_id: uuid.UUID, known: Known | None) -> NurtureContact | None:
+    if known is not None and contact_id in known:
+        return known[contact_id]
+    return repository.by_id(session, contact_id)
+
+
+def _row(session: Session, lead: LeadRef, stage: str, at: datetime, known: Known | None) -> NurtureContact:
+    row = _find(session, lead.contact_id, known)
     if row is None:
         row = NurtureContact(
             contact_id=lead.contact_id, account_key=lead.account_key, stage=stage, campaigns=[], updated_at=at
         )
         session.add(row)
+        if known is not None:
+            known[lead.contact_id] = row
     return row
 
 
-def scored(session: Session, data: LeadScored, at: datetime) -> NurtureContact:
+def scored(session: Session, data: LeadScored, at: datetime, known: Known | None = None) -> NurtureContact:
     """A lead's score or stage changed: stage, fit and profile as of the newest lead.scored."""
-    row = _row(session, data, data.stage, at)
+    row = _row(session, data, data.stage, at, known)
     if row.scored_at is not None and at < row.scored_at:
         return row  # an older score arrived late: the newer one stands
     row.account_key, row.stage, row.fit_grade, row.scored_at, row.updated_at = (
@@ -50,18 +63,18 @@ def scored(session: Session, data: LeadScored, at: datetime) -> NurtureContact:
     return row
 
 
-def staged(session: Session, lead: LeadRef, stage: str, at: datetime) -> NurtureContact:
+def staged(session: Session, lead: LeadRef, stage: str, at: datetime, known: Known | None = None) -> NurtureContact:
     """lead.qualified or lead.disqualified: the stage it names (and, when qualified, the time it did)."""
-    row = _row(session, lead, stage, at)
+    row = _row(session, lead, stage, at, known)
     row.stage, row.updated_at = stage, at
     if stage == "mql":
         row.mql_at = at
     return row
 
 
-def erased(session: Session, data: ContactErased, at: datetime) -> NurtureContact | None:
+def erased(session: Session, data: ContactErased, at: datetime, known: Known | None = None) -> NurtureContact | None:
     """contact.erased: nothing that names the person is kept; the row stays, so that it is never nurtured again."""
-    row = repository.by_id(session, data.contact_id) if data.contact_id else None
+    row = _find(session, data.contact_id, known) if data.contact_id else None
     if row is None and data.email:
         row = repository.by_email(session, data.email)
     if row is None:

@@ -86,3 +86,32 @@ class StoredTracks:
             row = session.get(SettingsVersion, number) if number else None
             self._settings[number] = compile_settings(row.document if row else {})
         return number, self._settings[number]
+
+
+class BatchBook:
+    """A book read once per consumer batch: the active tracks, the settings and each version asked for are kept
+    for the batch's transaction (the consumer never changes tracks, so they cannot change under it)."""
+
+    def __init__(self, book: TrackBook) -> None:
+        self._book = book
+        self._active: Sequence[CompiledTrack] | None = None
+        self._settings: CompiledSettings | None = None
+        self._versions: dict[tuple[str, int], CompiledTrack | None] = {}
+
+    def active(self, session: Session) -> Sequence[CompiledTrack]:
+        """The active version of each track, read at the batch's first ask."""
+        if self._active is None:
+            self._active = self._book.active(session)
+        return self._active
+
+    def version(self, session: Session, key: str, version: int) -> CompiledTrack | None:
+        """Version `version` of track `key`, read at the batch's first ask."""
+        if (key, version) not in self._versions:
+            self._versions[(key, version)] = self._book.version(session, key, version)
+        return self._versions[(key, version)]
+
+    def settings(self, session: Session) -> CompiledSettings:
+        """The settings in force, read at the batch's first ask."""
+        if self._settings is None:
+            self._settings = self._book.settings(session)
+        return self._settings

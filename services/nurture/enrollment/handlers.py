@@ -13,13 +13,12 @@ from events.registry import new_event
 from services.nurture.contacts import repository as contacts
 from services.nurture.contacts.domain import may_contact
 from services.nurture.contacts.models import NurtureContact
-from services.nurture.enrollment import repository
 from services.nurture.enrollment.book import TrackBook
+from services.nurture.enrollment.ledger import Ledger
 from services.nurture.enrollment.models import ACTIVE, EXITED, NurtureEnrollment
 from services.nurture.steps import domain as steps
 from services.nurture.tracks.entry import Entry, PastEnrollment, choose_track, exit_reason
 from services.nurture.tracks.timing import contact_zone
-from timers.schedule import cancel, schedule
 
 OWNER = "nurture"
 STEP_DUE = "step_due"
@@ -46,17 +45,17 @@ def consider(
     recycle_reason: str | None = None,
     named: str | None = None,
     handoff_id: uuid.UUID | None = None,
+    ledger: Ledger | None = None,
 ) -> Entry:
     """Enroll the contact in the track it meets now, if any; the decision (no track: why, and when to ask again)."""
     session = uow.session
+    ledger = ledger or Ledger(uow)
     lead = contacts.profile(contact, recycle_reason=recycle_reason)
     refused = may_contact(lead)
     if refused is not None:
         return Entry(None, refused)
-    current = repository.active(session, contact.contact_id)
-    history = (
-        [PastEnrollment(current.track_key, active=True)] if current else repository.past(session, contact.contact_id)
-    )
+    current = ledger.active(contact.contact_id)
+    history = [PastEnrollment(current.track_key, active=True)] if current else ledger.past(contact.contact_id)
     entry = choose_track(book.active(session), lead, history, now, preferred=named)
     track = entry.track
     if track is None:
@@ -75,8 +74,8 @@ def consider(
         last_step=0,
         enrolled_at=now,
     )
-    session.add(enrollment)
-    move(uow, enrollment, position)
+    ledger.enrolled(enrollment)
+    move(uow, enrollment, position, ledger=ledger)
     uow.emit(
         new_event(
             NurtureEnrolled(
@@ -98,12 +97,14 @@ def consider(
     return entry
 
 
-def move(uow: UnitOfWork, enrollment: NurtureEnrollment, position: steps.Position) -> None:
+def move(
+    uow: UnitOfWork, enrollment: NurtureEnrollment, position: steps.Position, *, ledger: Ledger | None = None
+) -> None:
     """Put the enrollment at `position` and its step timer at the position's due time."""
     timer = place(enrollment, position)
     if timer is not None:
         key, due_at, payload = timer
-        schedule(uow, owner=OWNER, kind=STEP_DUE, key=key, due_at=due_at, payload=payload)
+        (ledger or Ledger(uow)).schedule(OWNER, STEP_DUE, key, due_at, payload)
 
 
 def place(enrollment: NurtureEnrollment, position: steps.Position) -> tuple[str, datetime, dict[str, Any]] | None:
@@ -116,24 +117,36 @@ def place(enrollment: NurtureEnrollment, position: steps.Position) -> tuple[str,
 
 
 def leave(
-    uow: UnitOfWork, book: TrackBook, contact_id: uuid.UUID, reason: str, *, now: datetime, force: bool = False
+    uow: UnitOfWork,
+    book: TrackBook,
+    contact_id: uuid.UUID,
+    reason: str,
+    *,
+    now: datetime,
+    force: bool = False,
+    ledger: Ledger | None = None,
 ) -> NurtureEnrollment | None:
     """The contact's active enrollment ends for `reason`, if its track exits on it (or `force`)."""
-    enrollment = repository.active(uow.session, contact_id)
+    ledger = ledger or Ledger(uow)
+    enrollment = ledger.active(contact_id)
     if enrollment is None:
         return None
     track = book.version(uow.session, enrollment.track_key, enrollment.track_version)
     if not force and track is not None and exit_reason(track, reason) is None:
         return None
-    end(uow, enrollment, reason, now=now)
+    end(uow, enrollment, reason, now=now, ledger=ledger)
     return enrollment
 
 
-def end(uow: UnitOfWork, enrollment: NurtureEnrollment, reason: str, *, now: datetime) -> None:
+def end(
+    uow: UnitOfWork, enrollment: NurtureEnrollment, reason: str, *, now: datetime, ledger: Ledger | None = None
+) -> None:
     """End an enrollment for `reason`: its timer cancelled, nurture.exited emitted."""
+    ledger = ledger or Ledger(uow)
     enrollment.status, enrollment.exit_reason, enrollment.exited_at = EXITED, reason, now
     enrollment.step = enrollment.phase = enrollment.next_due_at = None
-    cancel(uow, owner=OWNER, key=step_key(enrollment.id))
+    ledger.ended(enrollment)
+    ledger.cancel(OWNER, step_key(enrollment.id))
     uow.emit(
         new_event(
             NurtureExited(
