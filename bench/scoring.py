@@ -31,11 +31,11 @@ from eventlog.models import InboxRecord
 from events.catalog import TouchRecorded
 from events.catalog.common import ContactIdentity
 from events.registry import encode, new_event
-from services.lead_scoring import definitions
-from services.lead_scoring.accounts import NAMESPACE
-from services.lead_scoring.handlers import handlers
+from services.lead_scoring.definitions import commands as definitions
+from services.lead_scoring.leads.handlers import handlers
+from services.lead_scoring.leads.rescoring import Rescorer
+from services.lead_scoring.matching.resolve import NAMESPACE
 from services.lead_scoring.models import Account, Contact
-from services.lead_scoring.rescoring import Rescorer
 
 ROOT = Path(__file__).resolve().parent.parent
 T0 = datetime(2026, 6, 1, tzinfo=UTC)

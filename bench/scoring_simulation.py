@@ -1,8 +1,8 @@
 """Simulating a draft lead definition on stored history: 1,000,000 touches of 100,000 contacts in 10,000 accounts.
 
 Stores a synthetic 180-day history into a fresh PostgreSQL database (bulk Core inserts), then times loading it
-(services/lead_scoring/history.py) and replaying it under a draft, the example definition
-(services/lead_scoring/simulation.py). Target (issue 3): simulating 1,000,000 stored touches in at most 30 s.
+(services/lead_scoring/simulation/repository.py) and replaying it under a draft, the example definition
+(services/lead_scoring/simulation/runner.py). Target (issue 3): simulating 1,000,000 stored touches in at most 30 s.
 
 Run: `eval "$(scripts/test-services start)"; .venv/bin/python bench/scoring_simulation.py`
 """
@@ -27,10 +27,10 @@ from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from bench.common import T0, fresh_database, report, servers
-from services.lead_scoring.definition import load_definition
-from services.lead_scoring.history import load_history
+from services.lead_scoring.definitions.document import load_definition
 from services.lead_scoring.models import Account, Contact, SalesOutcome, Touch
-from services.lead_scoring.simulation import compare, paused_collection, simulate
+from services.lead_scoring.simulation.repository import load_history
+from services.lead_scoring.simulation.runner import compare, paused_collection, simulate
 
 ROOT = Path(__file__).resolve().parents[1]
 DAYS = 180

@@ -253,7 +253,7 @@ def simulate(
 
 def _simulate_here(definition_id: str, window: dict[str, Any], workers: int) -> dict[str, Any]:
     from database.engine import make_engine, make_session_factory
-    from services.lead_scoring.api_simulation import SimulateIn, run_simulation
+    from services.lead_scoring.simulation.api import SimulateIn, run_simulation
 
     url = os.environ.get("LEADFLOW_DATABASE_URL")
     if not url:

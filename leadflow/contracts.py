@@ -21,7 +21,7 @@ def export_all(root: Path) -> list[Path]:
     from kernel.settings import Settings
     from leadflow.app import create_app
     from services.handoff.org.document import routing_json_schema
-    from services.lead_scoring.definition import definition_json_schema
+    from services.lead_scoring.definitions.document import definition_json_schema
     from services.nurture.tracks.document import nurture_track_json_schema
 
     written = export_contracts(root)

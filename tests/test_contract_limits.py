@@ -24,7 +24,7 @@ from events.catalog.touches import TOUCH_TYPES
 from events.emails import EMAIL_RULES
 from events.limits import EARLIEST, LATEST
 from events.registry import EventRejected, decode, encode
-from services.lead_scoring.normalise import InvalidEmail, normalise_email
+from services.lead_scoring.matching.normalise import InvalidEmail, normalise_email
 from tests.lead_scoring.test_feedback import World
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -9,8 +9,8 @@ from typing import Any
 
 import yaml
 
-from services.lead_scoring.definition import LeadDefinition, parse_definition
-from services.lead_scoring.engagement import Touch
+from services.lead_scoring.definitions.document import LeadDefinition, parse_definition
+from services.lead_scoring.scoring.engagement import Touch
 
 EXAMPLE_PATH = Path(__file__).resolve().parents[2] / "config" / "lead_definition.example.yaml"
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)

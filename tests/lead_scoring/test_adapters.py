@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from events.catalog.touches import ContactIdentified, TouchRecorded
 from events.registry import decode, encode
-from services.lead_scoring.adapters import CLOUDEVENTS, CLOUDEVENTS_BATCH, IngestResult, adapt, touch_type_of
+from services.lead_scoring.ingest.adapt import CLOUDEVENTS, CLOUDEVENTS_BATCH, IngestResult, adapt, touch_type_of
 
 SAMPLES = Path(__file__).parent / "samples"
 CONTRACT_EXAMPLES = Path(__file__).parents[2] / "contracts" / "examples"

@@ -6,7 +6,7 @@ import copy
 from datetime import UTC, datetime
 
 from events.catalog.touches import ContactIdentified, TouchRecorded
-from services.lead_scoring.adapters import adapt
+from services.lead_scoring.ingest.adapt import adapt
 from tests.lead_scoring.test_adapters import JSON, RECEIVED, errors, ingest, sample
 
 

@@ -40,7 +40,7 @@ from eventlog.models import OutboxRecord
 from events.catalog import ContactIdentified, TouchRecorded
 from events.catalog.common import AccountHint, ContactIdentity, ContactTraits
 from events.registry import Event, decode, new_event
-from services.lead_scoring.handlers import handle_batch
+from services.lead_scoring.leads.handlers import handle_batch
 from services.lead_scoring.models import Contact, Lead
 from tests.lead_scoring.test_feedback import T0, World
 

@@ -9,8 +9,8 @@ from datetime import timedelta
 import yaml
 from sqlalchemy import Engine
 
-from services.lead_scoring.handlers import handle_batch
-from services.lead_scoring.rescoring import Rescorer
+from services.lead_scoring.leads.handlers import handle_batch
+from services.lead_scoring.leads.rescoring import Rescorer
 from tests.lead_scoring.test_definition_api import ROOT
 from tests.lead_scoring.test_feedback import DANA, T0, World, identified, touched
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from services.lead_scoring.conditions import Condition, Results, evaluate
+from services.lead_scoring.definitions.conditions import Condition, Results, evaluate
 
 
 def check(when: dict[str, Any], contact: Mapping[str, object], account: Mapping[str, object] | None = None):

@@ -9,7 +9,7 @@ import jsonschema
 import pytest
 from pydantic import ValidationError
 
-from services.lead_scoring.definition import (
+from services.lead_scoring.definitions.document import (
     DefinitionError,
     definition_json_schema,
     grade_at_least,

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from services.lead_scoring.engagement import EngagementLedger, Touch, score_engagement
+from services.lead_scoring.scoring.engagement import EngagementLedger, Touch, score_engagement
 from tests.lead_scoring.builders import NOW, base_doc, make_definition, touch
 
 DEFINITION = make_definition()

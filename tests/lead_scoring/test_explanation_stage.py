@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from services.lead_scoring.explanation import explain
-from services.lead_scoring.lifecycle import LeadState, Verdict, next_state
-from services.lead_scoring.scoring import decide_stage
+from services.lead_scoring.scoring.explanation import explain
+from services.lead_scoring.scoring.lifecycle import LeadState, Verdict, next_state
+from services.lead_scoring.scoring.rules import decide_stage
 from tests.lead_scoring.builders import NOW, touch
 from tests.lead_scoring.test_scoring import DEFINITION, alone, score
 

@@ -22,9 +22,9 @@ from events.catalog import (
 )
 from events.catalog.common import AccountHint, ContactIdentity, ContactTraits, Recycle
 from events.registry import Event, decode, new_event
-from services.lead_scoring import definitions
-from services.lead_scoring.accounts import NAMESPACE
-from services.lead_scoring.handlers import handle_batch
+from services.lead_scoring.definitions import commands as definitions
+from services.lead_scoring.leads.handlers import handle_batch
+from services.lead_scoring.matching.resolve import NAMESPACE
 from services.lead_scoring.models import Contact, Lead, SalesOutcome, Touch
 from tests.lead_scoring.test_definition_api import ROOT
 

@@ -7,9 +7,9 @@ import importlib.util
 from pathlib import Path
 from typing import Any
 
-from services.lead_scoring.conditions import NAMED_CONTACT_FIELDS
-from services.lead_scoring.definition import parse_definition
-from services.lead_scoring.field_paths import (
+from services.lead_scoring.definitions.conditions import NAMED_CONTACT_FIELDS
+from services.lead_scoring.definitions.document import parse_definition
+from services.lead_scoring.definitions.field_paths import (
     CONTACT_PATHS,
     FIXED_PATHS,
     custom_path,

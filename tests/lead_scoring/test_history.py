@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session
 from events.catalog import ContactErased, ContactIdentified, HandoffAccepted, OpportunityClosed, TouchRecorded
 from events.catalog.common import AccountHint, ContactIdentity, ContactTraits, ExternalIds, Recycle
 from events.registry import Event, new_event
-from services.lead_scoring.accounts import NAMESPACE
-from services.lead_scoring.history import load_history
-from services.lead_scoring.simulation import AccountHistory, ContactHistory, History, Outcome
+from services.lead_scoring.matching.resolve import NAMESPACE
+from services.lead_scoring.simulation.repository import load_history
+from services.lead_scoring.simulation.runner import AccountHistory, ContactHistory, History, Outcome
 from tests.lead_scoring.test_feedback import T0, World, rejected
 
 DANA, LEE = "dana.whitfield@acme-robotics.com", "lee.chen@acme-robotics.com"

@@ -6,7 +6,7 @@ import time
 import uuid
 from typing import Any
 
-from services.lead_scoring.accounts import NAMESPACE
+from services.lead_scoring.matching.resolve import NAMESPACE
 from tests.lead_scoring.test_definition_api import example_document
 
 

@@ -13,8 +13,8 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from services.lead_scoring import repository
-from services.lead_scoring.accounts import NAMESPACE
-from services.lead_scoring.definition import Ranking
+from services.lead_scoring.definitions.document import Ranking
+from services.lead_scoring.matching.resolve import NAMESPACE
 from services.lead_scoring.models import Contact, Lead
 from tests.lead_scoring.test_definition_api import example_document
 from tests.lead_scoring.test_journey_local import DEMO_REQUEST, IDENTIFY, publish, segment, wait_for

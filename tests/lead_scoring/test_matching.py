@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from events.catalog.common import ContactIdentity, ExternalIds
-from services.lead_scoring.matching import (
+from services.lead_scoring.matching.domain import (
     FREE_MAIL_DOMAINS,
     AccountCandidate,
     ContactCandidate,

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from services.lead_scoring.lifecycle import NO_LONGER_QUALIFIES, LeadState, Transition, Verdict, republish
-from services.lead_scoring.scoring import StageDecision
+from services.lead_scoring.scoring.lifecycle import NO_LONGER_QUALIFIES, LeadState, Transition, Verdict, republish
+from services.lead_scoring.scoring.rules import StageDecision
 from tests.lead_scoring.builders import NOW
 from tests.lead_scoring.test_definition_api import example_document
 from tests.lead_scoring.test_journey_local import DANA, DEMO_REQUEST, IDENTIFY, publish, wait_for

@@ -13,8 +13,9 @@ from sqlalchemy import Engine, select
 from events.catalog import ContactIdentified
 from events.catalog.common import AccountHint, ContactTraits, ExternalIds
 from events.registry import Event, new_event
-from services.lead_scoring.accounts import NAMESPACE, contact_attributes
-from services.lead_scoring.conditions import lookup
+from services.lead_scoring.definitions.conditions import lookup
+from services.lead_scoring.leads.scope import contact_attributes
+from services.lead_scoring.matching.resolve import NAMESPACE
 from services.lead_scoring.models import Contact, ContactExternalId
 from tests.lead_scoring.test_feedback import T0, World
 

@@ -8,11 +8,11 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from services.lead_scoring.conditions import Attributes, Results
-from services.lead_scoring.definition import LeadDefinition
-from services.lead_scoring.engagement import Touch
-from services.lead_scoring.explanation import explain
-from services.lead_scoring.scoring import (
+from services.lead_scoring.definitions.conditions import Attributes, Results
+from services.lead_scoring.definitions.document import LeadDefinition
+from services.lead_scoring.scoring.engagement import Touch
+from services.lead_scoring.scoring.explanation import explain
+from services.lead_scoring.scoring.rules import (
     AccountScore,
     Consent,
     ContactScore,

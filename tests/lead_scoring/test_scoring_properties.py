@@ -8,10 +8,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.lead_scoring.definition import LeadDefinition, parse_definition
-from services.lead_scoring.engagement import EngagementLedger, Touch
-from services.lead_scoring.explanation import explain
-from services.lead_scoring.scoring import Consent, decide_stage, roll_up_account, score_contact
+from services.lead_scoring.definitions.document import LeadDefinition, parse_definition
+from services.lead_scoring.scoring.engagement import EngagementLedger, Touch
+from services.lead_scoring.scoring.explanation import explain
+from services.lead_scoring.scoring.rules import Consent, decide_stage, roll_up_account, score_contact
 from tests.lead_scoring.builders import GOOD_ACCOUNT, GOOD_CONTACT, NOW, example_doc, make_definition
 
 DEFINITIONS = {"test": make_definition(), "example": parse_definition(example_doc())}

@@ -11,10 +11,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.lead_scoring.engagement import Touch
-from services.lead_scoring.lifecycle import ContactFacts, LeadState, evaluate_account, next_state, recycle
-from services.lead_scoring.scoring import Consent
-from services.lead_scoring.simulation import (
+from services.lead_scoring.scoring.engagement import Touch
+from services.lead_scoring.scoring.lifecycle import ContactFacts, LeadState, evaluate_account, next_state, recycle
+from services.lead_scoring.scoring.rules import Consent
+from services.lead_scoring.simulation.runner import (
     AccountHistory,
     ContactHistory,
     History,

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from services.lead_scoring.api_simulation import router
+from services.lead_scoring.simulation.api import router
 from tests.lead_scoring.test_definition_api import example_document
 from tests.lead_scoring.test_journey_local import DANA, DEMO_REQUEST, IDENTIFY, publish, wait_for
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from services.lead_scoring.definition import parse_definition
+from services.lead_scoring.definitions.document import parse_definition
 from tests.lead_scoring.builders import base_doc
 from tests.lead_scoring.test_simulation import contact, history, run, touch
 
@@ -54,7 +54,7 @@ def test_rule_hits_are_the_same_in_one_process_and_in_several() -> None:
 
     one = run(definition, hist).rule_hits
 
-    from services.lead_scoring.simulation import simulate
+    from services.lead_scoring.simulation.runner import simulate
     from tests.lead_scoring.test_simulation import END, START
 
     split = simulate(definition, hist, start=START, end=END, workers=2, progress_every=5).rule_hits

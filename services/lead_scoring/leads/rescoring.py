@@ -1,0 +1,121 @@
+"""Rescoring every lead after a definition is published, in chunks, with progress that survives restarts.
+
+Open MQLs the new version no longer qualifies are kept, or returned to engaged, as the version's
+`republication.open_mqls` says (both sides approved it with the document); the job counts each case.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from collections import Counter
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from eventlog.backends import EventLog
+from eventlog.loop import run_loop
+from events.envelope import utc_now
+from services.lead_scoring import repository
+from services.lead_scoring.leads.handlers import Adjust, ScoringBatch
+from services.lead_scoring.leads.scope import Scope
+from services.lead_scoring.models import Contact, LeadDefinitionVersion, RescoreJob, SalesOutcome
+from services.lead_scoring.scoring.lifecycle import LeadState, Transition, Verdict, republish
+
+log = logging.getLogger(__name__)
+
+
+class Rescorer:
+    """Works through pending rescore jobs, a chunk of accounts per transaction."""
+
+    def __init__(self, event_log: EventLog, chunk: int = 100) -> None:
+        self._log = event_log
+        self._chunk = chunk
+
+    def run(self, stop: threading.Event, idle_s: float = 0.5) -> None:
+        """Rescore until `stop` is set."""
+        run_loop("rescorer", lambda: 0.0 if self.run_once() else idle_s, stop)
+
+    def run_once(self) -> bool:
+        """Rescore one chunk of the oldest unfinished job; False when there is nothing to do."""
+        with self._log.unit_of_work() as uow:
+            session = uow.session
+            job = session.scalar(
+                select(RescoreJob)
+                .where(RescoreJob.status.in_(("pending", "running")))
+                .order_by(RescoreJob.created_at)
+                .limit(1)
+                .with_for_update(skip_locked=True)
+            )
+            if job is None:
+                return False
+            in_force = session.scalar(
+                select(LeadDefinitionVersion.version).where(LeadDefinitionVersion.status == "published")
+            )
+            if job.definition_version != in_force:
+                job.status, job.finished_at = "superseded", utc_now()
+                uow.commit()
+                return True
+            if job.status == "pending":
+                job.status = "running"
+                job.total = session.scalar(select(func.count()).where(Contact.merged_into.is_(None))) or 0
+            # An account is evaluated as a whole, so the job walks scopes: accounts, and contacts without one
+            # (a scope keyed by the contact), in the order of that key.
+            scope_key = func.coalesce(Contact.account_id, Contact.id)
+            query = select(scope_key).where(Contact.merged_into.is_(None)).group_by(scope_key).order_by(scope_key)
+            if job.cursor is not None:
+                query = query.where(scope_key > job.cursor)
+            keys = list(session.scalars(query.limit(self._chunk)))
+            if not keys:
+                job.status, job.finished_at = "done", utc_now()
+                uow.commit()
+                log.info("rescored %s leads under definition version %s", job.done, job.definition_version)
+                return True
+            batch = ScoringBatch(uow, repository.definition_of_version(session, job.definition_version))
+            scopes = batch.load_scopes(keys)
+            adjust, cases = _open_mqls(session, batch, scopes, job.created_at)
+            for scope in scopes:
+                # Time is the publication's: a rescore is a replay of the same moment, whenever it runs.
+                batch.evaluate(scope, job.created_at, trigger=None, focus=set(scope.members), adjust=adjust)
+                job.done += len(scope.members)
+            for case, count in cases.items():
+                setattr(job, f"mqls_{case}", getattr(job, f"mqls_{case}") + count)
+            batch.writes.flush(session)
+            job.cursor = keys[-1]
+            uow.commit()
+            return True
+
+
+# Sales' decisions that mean a handoff accepted the lead (it went on to convert, win or lose after accepting).
+ACCEPTED = ("accepted", "converted", "won", "lost")
+
+
+def _open_mqls(
+    session: Session, batch: ScoringBatch, scopes: list[Scope], now: datetime
+) -> tuple[Adjust, Counter[str]]:
+    """The publication's policy for open MQLs as a change to each transition, and its cases counted."""
+    assert batch.definition is not None
+    policy = batch.definition.republication.open_mqls
+    open_mqls = {
+        contact_id: lead.mql_at for scope in scopes for contact_id, lead in scope.leads.items() if lead.stage == "mql"
+    }
+    accepted: set[uuid.UUID] = set()
+    if open_mqls:
+        query = select(SalesOutcome.contact_id, SalesOutcome.at).where(
+            SalesOutcome.contact_id.in_(list(open_mqls)), SalesOutcome.outcome.in_(ACCEPTED)
+        )
+        # Accepted in the current qualification: a decision before it belonged to an earlier cycle.
+        accepted = {cid for cid, at in session.execute(query) if (since := open_mqls[cid]) is None or at >= since}
+    cases: Counter[str] = Counter()
+
+    def adjust(
+        contact_id: uuid.UUID, previous: LeadState | None, transition: Transition, verdict: Verdict
+    ) -> Transition:
+        moved, case = republish(previous, transition, verdict, accepted=contact_id in accepted, policy=policy, now=now)
+        if case is not None:
+            cases[case] += 1
+        return moved
+
+    return adjust, cases
