@@ -36,6 +36,8 @@ class Account(Base):
     attributes: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    standing: Mapped[bool | None] = mapped_column(comment="Met the account's MQL criteria when last seen.")
+    standing_version: Mapped[int | None] = mapped_column(comment="The definition version of `standing`.")
 
 
 class Contact(Base):
@@ -110,6 +112,10 @@ class Lead(Base):
     )
     cycle_started_at: Mapped[datetime | None] = mapped_column(comment="Hand-raises before it belong to a past cycle.")
     recycled_until: Mapped[datetime | None] = mapped_column(comment="Sales' recycle policy: no requalifying before.")
+    # The scoring engine's state of the lead (scoring.engine.stored): read with the lead by the consumer only.
+    engine: Mapped[dict[str, Any] | None] = mapped_column(
+        JSON, deferred=True, comment="Running engagement, roll-up eligibility, role."
+    )
 
 
 class LeadDefinitionVersion(Base):

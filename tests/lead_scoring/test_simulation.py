@@ -6,14 +6,15 @@ import random
 import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from services.lead_scoring.scoring.engagement import Touch
-from services.lead_scoring.scoring.lifecycle import ContactFacts, LeadState, evaluate_account, next_state, recycle
-from services.lead_scoring.scoring.rules import Consent
+from services.lead_scoring.scoring.lifecycle import STICKY_REASONS, LeadState, Verdict, next_state, recycle
+from services.lead_scoring.scoring.rules import Consent, decide_stage, roll_up_engagement, score_contact
 from services.lead_scoring.simulation.runner import (
     AccountHistory,
     ContactHistory,
@@ -79,62 +80,94 @@ def run(definition, hist: History, start: datetime = START, end: datetime = END)
     return simulate(definition, hist, start=start, end=end)
 
 
-# --- naive reference: evaluate the whole account with the live functions at every moment ----------------------
+# --- naive reference: the engine's rules, computed from scratch at every event -----------------------------------
 
 
 def naive(definition, hist: History, start: datetime, end: datetime) -> list[tuple[uuid.UUID, datetime, str, int]]:
-    """Qualifications found by calling evaluate_account + next_state at every touch and rejection time."""
-    found = [found for account in hist.accounts for found in naive_account(definition, account, start, end)]
+    """Qualifications found by scoring from the whole touch history at every event, with the engine's rules: the
+    touched contact is decided; the others when the account's standing turns to met."""
+    found = []
+    for account in hist.accounts:
+        groups = [[c] for c in account.contacts] if account.attributes is None else [list(account.contacts)]
+        for group in groups:
+            found += naive_account(definition, account.attributes, group, start, end)
     return sorted(found, key=lambda q: (q[1], str(q[0])))
 
 
 def naive_account(
-    definition, account: AccountHistory, start: datetime, end: datetime
+    definition, attributes, contacts: list[ContactHistory], start: datetime, end: datetime
 ) -> list[tuple[uuid.UUID, datetime, str, int]]:
-    """One account, evaluated whole with the live functions at each of its moments."""
+    """One book of contacts, every score computed from its touches so far."""
     found = []
-    consent = {c.contact_id: c.consent for c in account.contacts}
-    states: dict[uuid.UUID, LeadState | None] = dict.fromkeys(consent)
-    touches = {c.contact_id: [t for t in c.touches if t.occurred_at < end] for c in account.contacts}
-    rejections = [(o.at, c.contact_id, o) for c in account.contacts for o in c.outcomes if o.outcome == "rejected"]
-    moments = {t.occurred_at for ts in touches.values() for t in ts} | {r[0] for r in rejections if r[0] < end}
+    states: dict[uuid.UUID, LeadState | None] = {c.contact_id: None for c in contacts}
+    seen: dict[uuid.UUID, list[Touch]] = {c.contact_id: [] for c in contacts}
+    by_id = {c.contact_id: c for c in contacts}
+    events: list[tuple[datetime, int, str, uuid.UUID, Any]] = [
+        (t.occurred_at, 0, t.touch_id, c.contact_id, t) for c in contacts for t in c.touches if t.occurred_at < end
+    ]
+    events += [
+        (o.at, 1, "", c.contact_id, o) for c in contacts for o in c.outcomes if o.outcome == "rejected" and o.at < end
+    ]
+    mql = definition.mql
+    standing: bool | None = None
 
-    def evaluate(now: datetime) -> None:
-        facts = [
-            ContactFacts(
-                c.contact_id,
-                c.email,
-                c.attributes,
-                consent[c.contact_id],
-                c.buying_role,
-                [t for t in touches[c.contact_id] if t.occurred_at <= now],
-                state.cycle_started_at if (state := states[c.contact_id]) else None,
-            )
-            for c in account.contacts
-        ]
-        verdicts = evaluate_account(definition, account.attributes, facts, now)
-        for c in account.contacts:
-            transition = next_state(states[c.contact_id], verdicts[c.contact_id], has_email=bool(c.email), now=now)
-            states[c.contact_id] = transition.state
-            if transition.qualified and now >= start:
-                found.append((c.contact_id, now, transition.state.reason or "", transition.state.qualification_cycle))
+    def score(cid: uuid.UUID, now: datetime):
+        c = by_id[cid]
+        unsubscribed = c.consent.unsubscribed or any(t.touch_type == "unsubscribe" for t in seen[cid])
+        consent = Consent(c.consent.marketing_consent, unsubscribed, c.consent.erased)
+        state = states[cid]
+        return score_contact(
+            definition,
+            contact=c.attributes,
+            account=attributes,
+            touches=seen[cid],
+            consent=consent,
+            now=now,
+            cycle_started_at=state.cycle_started_at if state else None,
+        )
 
-    for moment in sorted(moments):
-        touched = [(cid, t) for cid, ts in touches.items() for t in ts if t.occurred_at == moment]
-        if touched:
-            for cid, t in touched:
-                if t.touch_type == "unsubscribe":
-                    consent[cid] = Consent(consent[cid].marketing_consent, True, consent[cid].erased)
-            evaluate(moment)
-        rejected = [(cid, o) for when, cid, o in rejections if when == moment]
-        if rejected:
-            for cid, outcome in rejected:
-                state = states[cid]
-                if state is not None and state.stage == "mql":
-                    policy = definition.recycle.get(outcome.reason or "")
-                    action, wait = (policy.action, policy.wait_days) if policy else ("nurture", None)
-                    states[cid] = recycle(state, action=action, wait_days=wait, now=moment)
-            evaluate(moment)
+    def decide(cid: uuid.UUID, now: datetime, roll) -> None:
+        result = score(cid, now)
+        if attributes is None:
+            eligible = {} if result.disqualifiers else {str(cid): result.engagement.score}
+            roll = roll_up_engagement(definition, eligible, {str(cid): by_id[cid].buying_role})
+        verdict = Verdict(result, roll, decide_stage(definition, result, roll))
+        transition = next_state(states[cid], verdict, has_email=bool(by_id[cid].email), now=now)
+        states[cid] = transition.state
+        if transition.qualified and now >= start:
+            found.append((cid, now, transition.state.reason or "", transition.state.qualification_cycle))
+
+    def out(cid: uuid.UUID) -> bool:
+        state = states[cid]
+        return not by_id[cid].email or (
+            state is not None
+            and (state.stage == "mql" or (state.stage == "disqualified" and state.reason in STICKY_REASONS))
+        )
+
+    for now, kind, _, cid, item in sorted(events, key=lambda event: event[:4]):
+        if kind == 0:
+            seen[cid].append(item)
+        else:
+            state = states[cid]
+            if state is None or state.stage != "mql":
+                continue
+            policy = definition.recycle.get(item.reason or "")
+            action, wait = (policy.action, policy.wait_days) if policy else ("nurture", None)
+            states[cid] = recycle(state, action=action, wait_days=wait, now=now)
+        scores = {other: score(other, now) for other in seen if seen[other]}
+        eligible = {str(other): result.engagement.score for other, result in scores.items() if not result.disqualifiers}
+        roll = roll_up_engagement(definition, eligible, {str(c.contact_id): c.buying_role for c in contacts})
+        met = attributes is None or (
+            (mql.min_account_score is None or roll.score >= mql.min_account_score)
+            and (not mql.committee_required or roll.committee_met)
+        )
+        turned = met and not standing
+        standing = met
+        decide(cid, now, roll)
+        if turned:
+            for other in by_id:
+                if other != cid and seen[other] and not out(other):
+                    decide(other, now, roll)
     return found
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from events.catalog.common import TouchSummary
@@ -183,13 +184,15 @@ def lead_qualified(
     *,
     members: Sequence[Member],
     leads: Mapping[uuid.UUID, LeadState],
-    touches: Mapping[uuid.UUID, Sequence[ScoringTouch]],
+    touches: Sequence[ScoringTouch],
+    last_touch_at: Mapping[uuid.UUID, datetime | None],
 ) -> LeadQualified:
-    """lead.qualified: everything the handoff service puts in the rep's dossier."""
+    """lead.qualified: everything the handoff service puts in the rep's dossier (`touches`: the lead's own;
+    `last_touch_at`: of its account's contacts)."""
     assert contact.email is not None, "only contacts with an email qualify"
     attributes = contact.attributes
     points = {hit.touch_id: hit.decayed_points for hit in verdict.score.engagement.hits}
-    recent = sorted(touches.get(contact.id, ()), key=lambda touch: touch.order, reverse=True)[:RECENT_TOUCHES]
+    recent = sorted(touches, key=lambda touch: touch.order, reverse=True)[:RECENT_TOUCHES]
     return LeadQualified(
         lead_id=contact.id,
         contact_id=contact.id,
@@ -211,7 +214,7 @@ def lead_qualified(
         ),
         account=_account_summary(account, verdict) if account else None,
         buying_committee=[
-            _member(member, leads.get(member.id), touches.get(member.id, ()))
+            _member(member, leads.get(member.id), last_touch_at.get(member.id))
             for member in members
             if member.email and member.id != contact.id
         ],
@@ -249,7 +252,7 @@ def _account_summary(account: Account, verdict: Verdict) -> AccountSummary:
     )
 
 
-def _member(member: Member, lead: LeadState | None, touches: Sequence[ScoringTouch]) -> CommitteeMember:
+def _member(member: Member, lead: LeadState | None, last_touch_at: datetime | None) -> CommitteeMember:
     assert member.email is not None
     name = " ".join(part for part in (member.attributes.get("first_name"), member.attributes.get("last_name")) if part)
     return CommitteeMember(
@@ -260,5 +263,5 @@ def _member(member: Member, lead: LeadState | None, touches: Sequence[ScoringTou
         buying_role=member.buying_role,
         stage=lead.stage if lead else "raw",
         engagement_score=lead.engagement_score if lead else 0.0,
-        last_touch_at=max((touch.occurred_at for touch in touches), default=None),
+        last_touch_at=last_touch_at,
     )

@@ -19,10 +19,11 @@ from eventlog.backends import EventLog
 from eventlog.loop import run_loop
 from events.envelope import utc_now
 from services.lead_scoring import repository
-from services.lead_scoring.leads.handlers import Adjust, ScoringBatch
+from services.lead_scoring.leads.batch import Adjust, ScoringBatch
 from services.lead_scoring.leads.scope import Scope
 from services.lead_scoring.models import Contact, LeadDefinitionVersion, RescoreJob, SalesOutcome
-from services.lead_scoring.scoring.lifecycle import LeadState, Transition, Verdict, republish
+from services.lead_scoring.scoring.engine import Decision
+from services.lead_scoring.scoring.lifecycle import Transition, republish
 
 log = logging.getLogger(__name__)
 
@@ -74,15 +75,21 @@ class Rescorer:
                 log.info("rescored %s leads under definition version %s", job.done, job.definition_version)
                 return True
             batch = ScoringBatch(uow, repository.definition_of_version(session, job.definition_version))
-            scopes = batch.load_scopes(keys)
+            scopes = batch.load_scopes(keys, everyone=True)  # every lead's engagement is counted under the version
             adjust, cases = _open_mqls(session, batch, scopes, job.created_at)
             for scope in scopes:
-                # Time is the publication's: a rescore is a replay of the same moment, whenever it runs.
-                batch.evaluate(scope, job.created_at, trigger=None, focus=set(scope.members), adjust=adjust)
-                job.done += len(scope.members)
+                book = scope.book
+                if not book.leads:
+                    continue
+                # Time is the publication's (or later, for an account the consumer scored since under the version).
+                now = batch.not_before(scope, job.created_at)
+                decisions = book.decide(next(iter(book.leads)), now, everyone=True)
+                batch.store(scope, decisions, None, adjust=adjust, every_change=True)
+                job.done += len(book.leads)
             for case, count in cases.items():
                 setattr(job, f"mqls_{case}", getattr(job, f"mqls_{case}") + count)
             batch.writes.flush(session)
+            batch.flush_standings()
             job.cursor = keys[-1]
             uow.commit()
             return True
@@ -99,7 +106,10 @@ def _open_mqls(
     assert batch.definition is not None
     policy = batch.definition.republication.open_mqls
     open_mqls = {
-        contact_id: lead.mql_at for scope in scopes for contact_id, lead in scope.leads.items() if lead.stage == "mql"
+        contact_id: lead.state.mql_at
+        for scope in scopes
+        for contact_id, lead in scope.book.leads.items()
+        if lead.state is not None and lead.state.stage == "mql"
     }
     accepted: set[uuid.UUID] = set()
     if open_mqls:
@@ -110,10 +120,16 @@ def _open_mqls(
         accepted = {cid for cid, at in session.execute(query) if (since := open_mqls[cid]) is None or at >= since}
     cases: Counter[str] = Counter()
 
-    def adjust(
-        contact_id: uuid.UUID, previous: LeadState | None, transition: Transition, verdict: Verdict
-    ) -> Transition:
-        moved, case = republish(previous, transition, verdict, accepted=contact_id in accepted, policy=policy, now=now)
+    def adjust(decision: Decision) -> Transition:
+        accepted_by_sales = decision.contact_id in accepted
+        moved, case = republish(
+            decision.previous,
+            decision.transition,
+            decision.verdict,
+            accepted=accepted_by_sales,
+            policy=policy,
+            now=decision.at,
+        )
         if case is not None:
             cases[case] += 1
         return moved

@@ -1,9 +1,9 @@
-"""What evaluating an account reads and writes, loaded and stored in bulk: a batch of touches spans hundreds of
-accounts, and each touch re-evaluates every contact of its account.
+"""What scoring an account reads and writes, loaded and stored in bulk: a batch of touches spans hundreds of
+accounts.
 
-Reads are plain rows (a contact as a `Member`, a lead as a `LeadState`), not ORM objects: an account's other
-contacts are only read, and building ORM objects for them was most of the cost of a touch. Lead writes are
-kept as pending rows and stored by one statement per batch.
+Reads are plain rows (a contact as a `Member`, a lead as a `LeadState` with the engine's state), not ORM objects.
+An account's other contacts are read only when the engine needs them (see scoring.engine). Lead writes are kept
+as pending rows and stored by one statement per batch.
 """
 
 from __future__ import annotations
@@ -15,13 +15,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from database.queries import among, rows
-from services.lead_scoring.models import Account, Contact, Lead, Touch
-from services.lead_scoring.scoring.engagement import Touch as ScoringTouch
+from services.lead_scoring.models import Account, Contact, Lead, SalesOutcome, Touch
+from services.lead_scoring.scoring.engine import AccountBook
 from services.lead_scoring.scoring.lifecycle import LeadState
 
 
@@ -55,12 +55,10 @@ class Member:
 
 @dataclass
 class Scope:
-    """An account (or a contact without one) with everything its evaluation needs."""
+    """An account (or a contact without one) and its book of leads."""
 
     account: Account | None
-    members: dict[uuid.UUID, Member]
-    touches: dict[uuid.UUID, list[ScoringTouch]]
-    leads: dict[uuid.UUID, LeadState]
+    book: AccountBook
 
 
 # What scoring reads of a contact (a `Member`, in this order).
@@ -110,13 +108,58 @@ def members_without_account(session: Session, contact_ids: Collection[uuid.UUID]
     return [Member(*row) for row in rows(session, query)]
 
 
-def lead_states(session: Session, contact_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, LeadState]:
+def members(session: Session, contact_ids: Collection[uuid.UUID]) -> list[Member]:
+    """These contacts, as scoring reads them."""
+    if not contact_ids:
+        return []
+    return [
+        Member(*row) for row in rows(session, select(*MEMBER_COLUMNS).where(among(session, Contact.id, contact_ids)))
+    ]
+
+
+StoredLead = tuple[LeadState, dict[str, Any] | None]  # the lead's state and the engine's (scoring.engine.stored)
+
+
+def leads_of_accounts(
+    session: Session, account_ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, dict[uuid.UUID, StoredLead]]:
+    """The stored leads of the live contacts of these accounts, by account and contact."""
+    found: dict[uuid.UUID, dict[uuid.UUID, StoredLead]] = defaultdict(dict)
+    if account_ids:
+        columns = [getattr(Lead, name) for name in _STATE_FIELDS]
+        query = (
+            select(Contact.account_id, Lead.contact_id, Lead.engine, *columns)
+            .join(Contact, Contact.id == Lead.contact_id)
+            .where(among(session, Contact.account_id, account_ids), Contact.merged_into.is_(None))
+        )
+        for account_id, contact_id, engine, *state in rows(session, query):
+            found[account_id][contact_id] = (LeadState(*state), engine)
+    return found
+
+
+def leads_of_contacts(session: Session, contact_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, StoredLead]:
     """The stored leads of these contacts."""
     if not contact_ids:
         return {}
     columns = [getattr(Lead, name) for name in _STATE_FIELDS]
-    query = select(Lead.contact_id, *columns).where(among(session, Lead.contact_id, contact_ids))
-    return {contact_id: LeadState(*state) for contact_id, *state in rows(session, query)}
+    query = select(Lead.contact_id, Lead.engine, *columns).where(among(session, Lead.contact_id, contact_ids))
+    return {contact_id: (LeadState(*state), engine) for contact_id, engine, *state in rows(session, query)}
+
+
+def rejections_of(
+    session: Session, contact_ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, list[tuple[datetime, str | None]]]:
+    """Sales' rejections of these contacts' handoffs (when, the reason), oldest first."""
+    found: dict[uuid.UUID, list[tuple[datetime, str | None]]] = defaultdict(list)
+    if contact_ids:
+        query = (
+            select(SalesOutcome.contact_id, SalesOutcome.at, SalesOutcome.reason)
+            .where(among(session, SalesOutcome.contact_id, contact_ids), SalesOutcome.outcome == "rejected")
+            .order_by(SalesOutcome.at)
+        )
+        for contact_id, at, reason in rows(session, query):
+            found[contact_id].append((at, reason))
+    return found
 
 
 @dataclass
@@ -128,7 +171,6 @@ class Writes:
 
     _touches: list[dict[str, Any]] = field(default_factory=list)
     _scored: dict[uuid.UUID, dict[str, Any]] = field(default_factory=dict)
-    _recycled: dict[uuid.UUID, dict[str, Any]] = field(default_factory=dict)
 
     def touch(self, row: dict[str, Any]) -> None:
         """A new touch row (the columns of `Touch`)."""
@@ -141,29 +183,20 @@ class Writes:
         state: LeadState,
         explanation: dict[str, Any],
         at: datetime,
+        engine: dict[str, Any],
     ) -> None:
-        """The lead's new state with the explanation of its scores."""
-        self._recycled.pop(contact_id, None)
+        """The lead's new state with the explanation of its scores and the engine's state."""
         self._scored[contact_id] = {
             "contact_id": contact_id,
             "account_id": account_id,
             **{name: getattr(state, name) for name in _STATE_FIELDS},
             "explanation": explanation,
             "scored_at": at,
+            "engine": engine,
         }
 
-    def recycled(self, contact_id: uuid.UUID, state: LeadState) -> None:
-        """A lifecycle change without a new score (sales sent the lead back): the explanation stays."""
-        fields = ("stage", "reason", "cycle_started_at", "recycled_until")
-        values = {name: getattr(state, name) for name in fields}
-        if contact_id in self._scored:
-            self._scored[contact_id].update(values)
-        else:
-            self._recycled[contact_id] = {"contact_id": contact_id, **values}
-
     def flush(self, session: Session) -> None:
-        """Store the pending rows: one insert of the touches, one upsert for the scored leads, one update for the
-        recycled ones."""
+        """Store the pending rows: one insert of the touches, one upsert for the scored leads."""
         if self._touches:
             session.execute(insert(Touch), self._touches)
         if self._scored:
@@ -174,11 +207,8 @@ class Writes:
                 index_elements=[Lead.contact_id], set_={name: statement.excluded[name] for name in columns}
             )
             session.execute(statement, list(self._scored.values()))
-        if self._recycled:
-            session.execute(update(Lead), list(self._recycled.values()))
         self._touches.clear()
         self._scored.clear()
-        self._recycled.clear()
 
 
 def contact_attributes(contact: Contact | Member) -> dict[str, Any]:

@@ -6,24 +6,15 @@ back); sales' feedback ends the qualification cycle (recycle), and a new cycle c
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from services.lead_scoring.definitions.document import LeadDefinition
-from services.lead_scoring.scoring.engagement import EngagementLedger, Touch
 from services.lead_scoring.scoring.rules import (
     AccountScore,
-    Consent,
     ContactScore,
-    ProfileMemo,
     Stage,
     StageDecision,
-    decide_stage,
-    roll_up_account,
-    score_contact,
 )
 
 # Reasons that keep a lead disqualified whatever its scores say: a person, not a rule, decided.
@@ -31,19 +22,6 @@ STICKY_REASONS = ("erased", "sales_disqualified")
 # The reason of an MQL a publication returned to engaged (the definition's republication.open_mqls).
 NO_LONGER_QUALIFIES = "no_longer_qualifies"
 OpenMqlCase = Literal["still_qualified", "kept_accepted", "kept_by_policy", "returned_to_engaged"]
-
-
-@dataclass(frozen=True)
-class ContactFacts:
-    """What lead_scoring knows of a contact: attributes for the fit rules, consent, role and touches."""
-
-    contact_id: uuid.UUID
-    email: str | None
-    attributes: Mapping[str, Any]
-    consent: Consent
-    buying_role: str | None
-    touches: Sequence[Touch] | EngagementLedger
-    cycle_started_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -82,58 +60,6 @@ class Transition:
     changed: bool
     qualified: bool
     disqualified: bool
-
-
-def evaluate_account(
-    definition: LeadDefinition,
-    account: Mapping[str, Any] | None,
-    contacts: Sequence[ContactFacts],
-    now: datetime,
-    *,
-    detail_for: Collection[uuid.UUID] | None = None,
-    memo: ProfileMemo | None = None,
-) -> dict[uuid.UUID, Verdict]:
-    """Score every contact of an account at `now`, roll them up, and decide each one's stage.
-
-    Contacts outside `detail_for` (when given) get the same scores and stages without the per-touch engagement hits
-    and without the words of their stage decision: the roll-up needs their scores, not their explanation. A `memo`
-    spares scoring fit and disqualifiers again.
-    """
-    profiles = (
-        memo.profiles(definition, account, [(facts.attributes, facts.consent) for facts in contacts]) if memo else None
-    )
-    scores = {
-        facts.contact_id: score_contact(
-            definition,
-            contact=facts.attributes,
-            account=account,
-            touches=facts.touches,
-            consent=facts.consent,
-            now=now,
-            cycle_started_at=facts.cycle_started_at,
-            detail=detail_for is None or facts.contact_id in detail_for,
-            fit=profiles[index][0] if profiles else None,
-            disqualifiers=profiles[index][1] if profiles else None,
-        )
-        for index, facts in enumerate(contacts)
-    }
-    if account is None:  # no account yet: each contact is its own account
-        roll_ups = {
-            contact_id: roll_up_account(definition, {str(contact_id): score}, {str(contact_id): facts.buying_role})
-            for (contact_id, score), facts in zip(scores.items(), contacts, strict=True)
-        }
-    else:
-        roles = {str(facts.contact_id): facts.buying_role for facts in contacts}
-        shared = roll_up_account(definition, {str(cid): score for cid, score in scores.items()}, roles)
-        roll_ups = dict.fromkeys(scores, shared)
-    return {
-        contact_id: Verdict(
-            score,
-            roll_ups[contact_id],
-            decide_stage(definition, score, roll_ups[contact_id], words=detail_for is None or contact_id in detail_for),
-        )
-        for contact_id, score in scores.items()
-    }
 
 
 def next_state(previous: LeadState | None, verdict: Verdict, *, has_email: bool, now: datetime) -> Transition:

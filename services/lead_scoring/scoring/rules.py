@@ -11,7 +11,7 @@ import math
 import threading
 from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Literal
 
 from services.lead_scoring.definitions.conditions import (
@@ -25,7 +25,16 @@ from services.lead_scoring.definitions.conditions import (
     same_value,
 )
 from services.lead_scoring.definitions.document import Disqualifier, Grade, LeadDefinition, grade_at_least
-from services.lead_scoring.scoring.engagement import EngagementLedger, EngagementResult, Touch, require_aware
+from services.lead_scoring.scoring.engagement import (
+    Engagement,
+    EngagementLedger,
+    EngagementResult,
+    HandRaiserHit,
+    Touch,
+    TouchRules,
+    micros,
+    require_aware,
+)
 
 Stage = Literal["raw", "engaged", "mql", "disqualified"]
 
@@ -66,19 +75,6 @@ class DisqualifierHit:
     reason_code: str
     detail: str
     kind: Literal["disqualifier"] = "disqualifier"
-
-
-@dataclass(frozen=True)
-class HandRaiserHit:
-    """The latest touch that raised the contact's hand under one hand-raiser rule."""
-
-    rule_id: str
-    touch_id: str
-    touch_type: str
-    occurred_at: datetime
-    min_fit_grade: Grade
-    fit_grade_met: bool
-    kind: Literal["hand_raiser"] = "hand_raiser"
 
 
 @dataclass(frozen=True)
@@ -206,24 +202,8 @@ def find_hand_raisers(
     definition: LeadDefinition, touches: Iterable[Touch], fit: Grade, now: datetime, since: datetime | None = None
 ) -> tuple[HandRaiserHit, ...]:
     """For each hand-raiser rule, its latest touch in (since, now] and within the rule's `within_days`."""
-    ordered = sorted(touches, key=lambda touch: touch.order, reverse=True)
-    hits = []
-    for rule in definition.hand_raisers:
-        types = {touch_type.casefold() for touch_type in rule.touch_types}
-        oldest = now - timedelta(days=rule.within_days) if rule.within_days is not None else None
-        for touch in ordered:
-            if touch.occurred_at > now or touch.touch_type.casefold() not in types:
-                continue
-            if (since is not None and touch.occurred_at <= since) or (
-                oldest is not None and touch.occurred_at < oldest
-            ):
-                break  # older touches are out of range too
-            met = grade_at_least(fit, rule.min_fit_grade)
-            hits.append(
-                HandRaiserHit(rule.id, touch.touch_id, touch.touch_type, touch.occurred_at, rule.min_fit_grade, met)
-            )
-            break
-    return tuple(hits)
+    state = EngagementLedger.start(definition).extend(touches).state_at(now)
+    return state.hand_raisers(TouchRules.of(definition), fit, micros(now), micros(since) if since else None)
 
 
 def score_contact(
@@ -235,31 +215,54 @@ def score_contact(
     consent: Consent,
     now: datetime,
     cycle_started_at: datetime | None = None,
-    detail: bool = True,
     fit: FitResult | None = None,
     disqualifiers: tuple[DisqualifierHit, ...] | None = None,
 ) -> ContactScore:
-    """Score one contact at `now`; hand-raises at or before `cycle_started_at` (a past cycle) do not count.
-
-    For replays, which score the same contact at many moments: `detail=False` leaves out the engagement hits
-    (the score is the same), and `fit` and `disqualifiers` pass what `score_fit` and `check_disqualifiers`
-    gave for these same attributes and consent (they depend on nothing else).
-    """
+    """Score one contact at `now`, with every engagement hit; hand-raises at or before `cycle_started_at` (a past
+    cycle) do not count. `fit` and `disqualifiers` pass what `score_fit` and `check_disqualifiers` gave for these
+    same attributes and consent (they depend on nothing else)."""
     require_aware(now, "now")
     ledger = touches if isinstance(touches, EngagementLedger) else EngagementLedger.start(definition).extend(touches)
     if fit is None:
         fit = score_fit(definition, contact, account)
     if disqualifiers is None:
         disqualifiers = check_disqualifiers(definition, contact, account, consent)
-    engagement = ledger.score_at(now) if detail else EngagementResult(score=ledger.score_only_at(now), hits=())
     return ContactScore(
         definition_version=definition.version,
         scored_at=now,
         fit=fit,
-        engagement=engagement,
+        engagement=ledger.score_at(now),
         disqualifiers=disqualifiers,
-        hand_raisers=find_hand_raisers(definition, ledger.touches, fit.grade, now, cycle_started_at),
+        hand_raisers=_raised(definition, ledger.state_at(now), fit, now, cycle_started_at),
     )
+
+
+def score_state(
+    definition: LeadDefinition,
+    state: Engagement,
+    profile: Profile,
+    now: datetime,
+    cycle_started_at: datetime | None = None,
+) -> ContactScore:
+    """`score_contact` from the contact's running engagement state (touches up to `now`) and its profile (fit and
+    disqualifiers): the same scores, without the engagement hits. What the engine decides by."""
+    fit, disqualifiers = profile
+    return ContactScore(
+        definition_version=definition.version,
+        scored_at=now,
+        fit=fit,
+        engagement=EngagementResult(score=state.score(micros(now)), hits=()),
+        disqualifiers=disqualifiers,
+        hand_raisers=_raised(definition, state, fit, now, cycle_started_at),
+    )
+
+
+def _raised(
+    definition: LeadDefinition, state: Engagement, fit: FitResult, now: datetime, since: datetime | None
+) -> tuple[HandRaiserHit, ...]:
+    if not state.raised:
+        return ()
+    return state.hand_raisers(TouchRules.of(definition), fit.grade, micros(now), micros(since) if since else None)
 
 
 Profile = tuple[FitResult, tuple[DisqualifierHit, ...]]

@@ -5,13 +5,14 @@ from __future__ import annotations
 import uuid
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from services.lead_scoring.definitions.conditions import lookup
 from services.lead_scoring.definitions.document import LeadDefinition
 from services.lead_scoring.scoring.engagement import Touch
+from services.lead_scoring.scoring.lifecycle import LeadState
 from services.lead_scoring.scoring.rules import Consent
 
 DEFAULT_SEGMENTS = ("account.industry", "account.employee_band")
@@ -122,6 +123,7 @@ class SimulationResult:
     per_campaign: Mapping[str, int]
     per_segment: Mapping[str, Mapping[str, int]]
     rule_hits: tuple[RuleHits, ...] = ()
+    leads: Mapping[uuid.UUID, LeadState] = field(default_factory=dict)  # every lead's final state in the replay
 
     def qualified_leads(self) -> frozenset[uuid.UUID]:
         """The contacts that qualified at least once in the window."""

@@ -16,7 +16,7 @@ from psycopg.rows import RowFactory, namedtuple_row, tuple_row
 from sqlalchemy import Select, String, select
 from sqlalchemy.orm import Session
 
-from services.lead_scoring.leads.handlers import consent_of
+from services.lead_scoring.leads.batch import consent_of
 from services.lead_scoring.leads.scope import MEMBER_COLUMNS, account_attributes, contact_attributes
 from services.lead_scoring.models import Account, Contact, SalesOutcome, Touch
 from services.lead_scoring.scoring.engagement import Touch as ScoringTouch
@@ -73,10 +73,10 @@ def _load(session: Session, end: datetime, since: datetime | None) -> History:
 
 
 def _contact(row: Any, own: Touches, outcomes: list[Outcome]) -> ContactHistory:
-    consent = consent_of(cast(Contact, row))  # reads attributes, consent and erased_at, which the row has
+    consent = consent_of(cast(Contact, row))  # reads attributes and erased_at, which the row has
     touches, sources = own
-    if consent.unsubscribed and any(touch.touch_type == "unsubscribe" for touch in touches):
-        consent = replace(consent, unsubscribed=False)  # the replay unsubscribes it at that touch
+    if row.consent == "unsubscribed" and not any(touch.touch_type == "unsubscribe" for touch in touches):
+        consent = replace(consent, unsubscribed=True)  # its unsubscribe is before the window: from the start
     return ContactHistory(
         contact_id=row.id,
         email=row.email,

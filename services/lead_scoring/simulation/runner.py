@@ -1,27 +1,22 @@
-"""Simulation: replay stored touch history through a lead definition with the live scoring code, and compare two.
+"""Simulation: replay stored touch history through a lead definition with the live scoring engine, and compare two.
 
-What a replay decides, so that it finds the qualification moments the live consumer would:
+What a replay decides, so that it finds the qualifications the live consumer would:
 
 - Accounts are independent (an account's leads are scored together, never with another account's), so the
   replay goes account by account; a contact without an account is its own account, as in the live path.
-- Within an account, the moments are the distinct times of its touches (every touch at one instant counts
-  at that instant, as scoring orders by time) and of sales' rejections. At each moment the account is
-  evaluated as `lifecycle.evaluate_account` does (`scoring.score_contact`, the roll-up, `decide_stage`) and
-  the leads are moved on with `lifecycle.next_state`.
+- Within an account, touches and sales' rejections are fed in time order to the same engine the consumer runs
+  (`scoring.engine.AccountBook`, through `scoring.engine.replay`): a touch is counted and its contact decided,
+  and the account's other leads when its standing turns to met; a rejection of a lead that is an MQL in the
+  replay ends its cycle under this definition's recycle policy for the reason (a reason it does not list: back
+  to nurture at once); a rejection of a lead it did not qualify is ignored.
 - Touches before `start` are history: they are replayed (a lead that qualified then is still an MQL in the
   window) but their qualifications are not reported. Nothing at or after `end` is replayed.
-- An unsubscribe touch marks the contact from its moment on. A rejection of a lead that is an MQL in the
-  replay ends its cycle with `lifecycle.recycle` under this definition's recycle policy for the reason (a
-  reason it does not list: back to nurture at once); a rejection of a lead it did not qualify is ignored.
-- Attributes, buying roles and consent are taken as they are now (the history does not keep their past),
-  and only touches and rejections make moments (identify calls and rescorings of the live run do not).
+- An unsubscribe touch marks the contact from its time on. Attributes, buying roles and consent are taken as
+  they are now (the history does not keep their past), and only touches and rejections are events here
+  (identify calls and rescorings of the live run are not).
 
-Only what can change a result is computed. Between qualifications, the stage a lead had never changes what
-`next_state` decides later (disqualifiers only ever start firing: attributes are fixed and an unsubscribe is
-for good), so a lead that cannot newly qualify at a moment needs no verdict (it counts in the roll-up by its
-engagement score), and a moment at which no lead can is skipped. `simulation_replay` over-estimates, cheaply,
-whether a lead can qualify; whether it does is decided by the live functions. The test suite holds the
-replay equal to evaluating every moment with `evaluate_account` and `next_state`.
+The result keeps every lead's final state (`SimulationResult.leads`): the live consumer's lead rows, for a
+history it handled in time order under the same definition (tests/lead_scoring/test_live_equals_simulation.py).
 """
 
 from __future__ import annotations
@@ -33,11 +28,12 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from services.lead_scoring.definitions.document import LeadDefinition
 from services.lead_scoring.scoring.engagement import require_aware
+from services.lead_scoring.scoring.lifecycle import LeadState
 from services.lead_scoring.simulation.history import (
     DEFAULT_SEGMENTS,
     AccountHistory,
@@ -132,8 +128,10 @@ def _simulate(
     segment_values: dict[uuid.UUID, tuple[str, ...]] = {}
     evaluations = 0
     hits: RuleCounts = {}
-    for qualifications, values, evaluated, touches, counts in _run(job, chunks, workers):
+    leads: dict[uuid.UUID, LeadState] = {}
+    for qualifications, values, evaluated, touches, counts, final in _run(job, chunks, workers):
         found.extend(qualifications)
+        leads.update(final)
         segment_values.update(values)
         evaluations += evaluated
         done += touches
@@ -143,7 +141,8 @@ def _simulate(
             reported = done
     if progress is not None:
         progress(total, total)
-    return summarise(definition, start, end, total, evaluations, found, segment_values, segments, hits)
+    result = summarise(definition, start, end, total, evaluations, found, segment_values, segments, hits)
+    return replace(result, leads=leads)
 
 
 def _add(total: RuleCounts, counts: RuleCounts) -> None:
@@ -162,7 +161,9 @@ class _Job:
     segments: tuple[str, ...]
 
 
-ChunkResult = tuple[list[Qualification], dict[uuid.UUID, tuple[str, ...]], int, int, RuleCounts]
+ChunkResult = tuple[
+    list[Qualification], dict[uuid.UUID, tuple[str, ...]], int, int, RuleCounts, dict[uuid.UUID, LeadState]
+]
 _FORKED: _Job | None = None  # the job a forked worker inherits, instead of receiving it pickled
 _FORKING = threading.Lock()
 
@@ -211,15 +212,17 @@ def _replay_chunk(job: _Job, chunk: tuple[int, int]) -> ChunkResult:
     values: dict[uuid.UUID, tuple[str, ...]] = {}
     evaluations = touches = 0
     hits: RuleCounts = {}
+    leads: dict[uuid.UUID, LeadState] = {}
     for account in job.history.accounts[chunk[0] : chunk[1]]:
-        qualifications, evaluated, counts = replay_account(job.rules, account, job.start, job.end)
+        qualifications, evaluated, counts, final = replay_account(job.rules, account, job.start, job.end)
+        leads.update(final)
         evaluations += evaluated
         _add(hits, counts)
         touches += sum(len(contact.touches) for contact in account.contacts)
         if qualifications:
             found.extend(qualifications)
             values.update(segments_of(account, {q.contact_id for q in qualifications}, job.segments))
-    return found, values, evaluations, touches, hits
+    return found, values, evaluations, touches, hits, leads
 
 
 @dataclass(frozen=True)
