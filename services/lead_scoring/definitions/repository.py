@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy import delete, func, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from services.lead_scoring.models import DefinitionAudit, LeadDefinitionVersion, RescoreJob
+from services.lead_scoring.models import DefinitionAudit, KnownField, LeadDefinitionVersion, RescoreJob
 
 
 def definition_by_id(session: Session, *, definition_id: uuid.UUID) -> LeadDefinitionVersion | None:
@@ -49,3 +52,15 @@ def delete_audit_trail(session: Session, *, definition_id: uuid.UUID) -> None:
 def rescore_jobs(session: Session) -> list[RescoreJob]:
     """Every rescoring run, newest first."""
     return list(session.scalars(select(RescoreJob).order_by(RescoreJob.created_at.desc())))
+
+
+def known_fields(session: Session) -> list[tuple[str, str]]:
+    """Every (kind, name) seen in what was ingested: kind is path or touch_type."""
+    return [(kind, name) for kind, name in session.execute(select(KnownField.kind, KnownField.name))]
+
+
+def add_known_fields(session: Session, *, fields: Sequence[tuple[str, str]], now: datetime) -> None:
+    """Store these (kind, name) pairs as first seen `now`; pairs stored already are left as they are."""
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    rows = [{"kind": kind, "name": name, "first_seen_at": now} for kind, name in fields]
+    session.execute(insert(KnownField).on_conflict_do_nothing(), rows)
