@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import typer
 import yaml
@@ -244,32 +244,72 @@ def simulate(
     on (a rule that never fires is flagged)."""
     window = {"start": _utc(start).isoformat(), "end": _utc(end).isoformat(), "segment": segment}
     if not here:
-        with console.status("replaying the stored history (the API answers when done)"):
-            result = Api(api_url, token).call("POST", f"/v1/definitions/{definition_id}/simulate", json=window)
-        _report(result)
+        api = Api(api_url, token)
+        job = api.call("POST", f"/v1/definitions/{definition_id}/simulate", json=window)
+        _report(_follow_simulation(api, job))
         return
     _report(_simulate_here(definition_id, window, workers))
 
 
+PHASES = {
+    None: "waiting for a runner",
+    "loading": "loading the history",
+    "replaying": "replaying",
+    "comparing": "comparing",
+}
+
+
+def _follow_simulation(api: Api, job: dict[str, Any]) -> dict[str, Any]:
+    """Poll the simulation job the API started, with its progress, until it ends; its result."""
+    path = f"/v1/definitions/{job['definition_id']}/simulations/{job['id']}"
+    with _progress() as progress:
+        task = progress.add_task("simulate", total=None, phase=PHASES[None])
+        while job["status"] in ("pending", "running"):
+            time.sleep(0.5)
+            job = api.call("GET", path)
+            progress.update(task, completed=job["done"], total=job["total"] or None, phase=PHASES.get(job["phase"]))
+    if job["status"] != "done":
+        console.print(f"[red]simulation {job['status']}[/red]: {job['error']}", soft_wrap=True)
+        raise typer.Exit(1)
+    return cast(dict[str, Any], job["result"])
+
+
+def _progress() -> Progress:
+    columns = (
+        TextColumn("{task.fields[phase]}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("touches"),
+        TimeElapsedColumn(),
+    )
+    return Progress(*columns, console=console)
+
+
 def _simulate_here(definition_id: str, window: dict[str, Any], workers: int) -> dict[str, Any]:
     from database.engine import make_engine, make_session_factory
-    from services.lead_scoring.simulation.api import SimulateIn, run_simulation
+    from services.lead_scoring.simulation.schemas import SimulateIn
+    from services.lead_scoring.simulation.service import SimulationFailed, run_simulation
 
     url = os.environ.get("LEADFLOW_DATABASE_URL")
     if not url:
         console.print("[red]--here needs the database[/red]: set LEADFLOW_DATABASE_URL (or drop --here to ask the API)")
         raise typer.Exit(2)
     session_factory = make_session_factory(make_engine(url))
-    columns = (TextColumn("replaying"), BarColumn(), MofNCompleteColumn(), TextColumn("touches"), TimeElapsedColumn())
-    with Progress(*columns, console=console) as progress, session_factory() as session:
-        task = progress.add_task("simulate", total=None)
-        result = run_simulation(
-            session,
-            uuid.UUID(definition_id),
-            SimulateIn.model_validate(window),
-            workers=workers,
-            progress=lambda done, total: progress.update(task, completed=done, total=total),
-        )
+    with _progress() as progress:
+        task = progress.add_task("simulate", total=None, phase=PHASES[None])
+        try:
+            result = run_simulation(
+                session_factory,
+                definition_id=uuid.UUID(definition_id),
+                request=SimulateIn.model_validate(window),
+                workers=workers,
+                progress=lambda phase, done, total: progress.update(
+                    task, completed=done, total=total or None, phase=PHASES.get(phase, phase)
+                ),
+            )
+        except SimulationFailed as error:
+            console.print(f"[red]simulation failed[/red]: {error}", soft_wrap=True)
+            raise typer.Exit(1) from None
     return result.model_dump(mode="json")
 
 

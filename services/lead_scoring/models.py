@@ -188,6 +188,33 @@ class RescoreJob(Base):
     )
 
 
+class SimulationJob(Base):
+    """A simulation asked for over the API: its window, its progress while it runs, and its result once done."""
+
+    __tablename__ = "simulation_job"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    # No foreign key: deleting a draft keeps its simulations (a job still pending then fails, naming why).
+    definition_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
+    status: Mapped[str] = mapped_column(String(20), index=True, comment="pending, running, done, failed")
+    window_start: Mapped[datetime]
+    window_end: Mapped[datetime]
+    segment: Mapped[str | None] = mapped_column(String(200))
+    requested_by: Mapped[str] = mapped_column(String(200))
+    phase: Mapped[str | None] = mapped_column(String(20), comment="loading, replaying or comparing, while running.")
+    done: Mapped[int] = mapped_column(default=0, comment="Touches replayed (over every definition simulated).")
+    total: Mapped[int] = mapped_column(default=0, comment="Touches to replay; 0 until the history is loaded.")
+    attempts: Mapped[int] = mapped_column(default=0, comment="Claims so far: a job whose runner died is taken again.")
+    lease_until: Mapped[datetime | None] = mapped_column(
+        comment="A running job's runner renews this; once it passes, the runner is taken for dead."
+    )
+    error: Mapped[str | None] = mapped_column(Text)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON, comment="The comparison, as the API answers it.")
+    created_at: Mapped[datetime]
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+
+
 class SalesOutcome(Base):
     """What sales decided about a lead (from the feedback topic): the evidence simulations are judged by."""
 

@@ -5,20 +5,17 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
-from datetime import datetime
 from functools import lru_cache
-from typing import Any, Literal
+from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from database.queries import among, rows
-from services.lead_scoring.definitions.document import LeadDefinition, Ranking, parse_definition
+from services.lead_scoring.definitions.document import LeadDefinition, parse_definition
 from services.lead_scoring.models import (
     Account,
     Contact,
-    Lead,
     LeadDefinitionVersion,
     Touch,
 )
@@ -66,15 +63,6 @@ def _thaw(value: Any) -> Any:
     return value
 
 
-def contacts_of_account(session: Session, account_id: uuid.UUID) -> list[Contact]:
-    """The live (not merged) contacts of an account."""
-    return list(
-        session.scalars(
-            select(Contact).where(Contact.account_id == account_id, Contact.merged_into.is_(None)).order_by(Contact.id)
-        )
-    )
-
-
 def touches_of(session: Session, contact_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[ScoringTouch]]:
     """The touches of these contacts, as the scoring rules see them, oldest first."""
     found: dict[uuid.UUID, list[ScoringTouch]] = defaultdict(list)
@@ -99,13 +87,6 @@ def touches_of(session: Session, contact_ids: Sequence[uuid.UUID]) -> dict[uuid.
             ScoringTouch(str(touch_id), occurred_at, touch_type, channel, campaign, tuple(tags or ()))
         )
     return found
-
-
-def leads_of(session: Session, contact_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Lead]:
-    """The lead rows of these contacts."""
-    if not contact_ids:
-        return {}
-    return {lead.contact_id: lead for lead in session.scalars(select(Lead).where(Lead.contact_id.in_(contact_ids)))}
 
 
 def existing_touch_ids(session: Session, touch_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
@@ -136,68 +117,3 @@ def accounts(session: Session, account_ids: Collection[uuid.UUID]) -> list[Accou
         return []
     query = select(Account).where(among(session, Account.id, account_ids)).order_by(Account.id).with_for_update()
     return list(session.scalars(query))
-
-
-LeadSort = Literal["score", "updated"]
-
-
-_HALF_A_CENT = 0.005
-
-
-@dataclass(frozen=True)
-class LeadQuery:
-    """Which leads to list, in which order, from where: `after` is the sort key and lead id the last page ended on."""
-
-    ranking: Ranking
-    email: str | None = None
-    account_id: uuid.UUID | None = None
-    stage: str | None = None
-    fit_grade: str | None = None
-    min_score: float | None = None
-    max_score: float | None = None
-    updated_since: datetime | None = None
-    sort: LeadSort = "score"
-    after: tuple[float | datetime, uuid.UUID] | None = None
-    limit: int = 50
-
-
-def find_leads(session: Session, query: LeadQuery) -> list[tuple[Lead, Contact, float | datetime]]:
-    """Leads of live contacts matching the filters, best first (ties by lead id, descending), with their sort key.
-
-    Keyset pagination: the page starts after `query.after`, so a lead scored between two pages neither repeats
-    nor hides another.
-    """
-    combined = query.ranking.fit_weight * Lead.fit_score + query.ranking.engagement_weight * Lead.engagement_score
-    key: Any = combined if query.sort == "score" else Lead.scored_at
-    conditions: list[Any] = [Contact.merged_into.is_(None)]
-    if query.email is not None:
-        conditions.append(Contact.email == query.email)
-    if query.account_id is not None:
-        conditions.append(Lead.account_id == query.account_id)
-    if query.stage is not None:
-        conditions.append(Lead.stage == query.stage)
-    if query.fit_grade is not None:
-        conditions.append(Lead.fit_grade == query.fit_grade)
-    # The bounds compare with the score as shown (two decimals): a lead shown at 41.27 passes min_score=41.27.
-    if query.min_score is not None:
-        conditions.append(combined >= query.min_score - _HALF_A_CENT)
-    if query.max_score is not None:
-        conditions.append(combined < query.max_score + _HALF_A_CENT)
-    if query.updated_since is not None:
-        conditions.append(Lead.scored_at >= query.updated_since)
-    if query.after is not None:
-        last_key, last_id = query.after
-        conditions.append(or_(key < last_key, and_(key == last_key, Lead.contact_id < last_id)))
-    statement = (
-        select(Lead, Contact, key.label("sort_key"))
-        .join(Contact, Contact.id == Lead.contact_id)
-        .where(*conditions)
-        .order_by(key.desc(), Lead.contact_id.desc())
-        .limit(query.limit)
-    )
-    return [(lead, contact, sort_key) for lead, contact, sort_key in session.execute(statement)]
-
-
-def account_by_id(session: Session, account_id: uuid.UUID) -> Account | None:
-    """An account, or None."""
-    return session.get(Account, account_id)

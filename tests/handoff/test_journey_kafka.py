@@ -111,10 +111,18 @@ def test_touches_to_a_won_opportunity_that_lead_scoring_counts(postgres_engine: 
         window = {"start": (now - timedelta(hours=1)).isoformat(), "end": (now + timedelta(hours=1)).isoformat()}
 
         def won_counted() -> Any:
-            simulated = api.call("POST", f"/v1/definitions/{definition['id']}/simulate", "sales_ops", json=window)
-            return (
-                simulated.status_code == 200 and simulated.json()["draft"]["quality"]["won"] == 1 and simulated.json()
+            asked = api.call("POST", f"/v1/definitions/{definition['id']}/simulate", "sales_ops", json=window)
+            assert asked.status_code == 202, asked.text
+            job = _wait(
+                lambda: (
+                    (job := api.call("GET", asked.headers["location"], "sales_ops").json())["status"]
+                    in ("done", "failed")
+                    and job
+                ),
+                "the simulation job to end",
             )
+            result = job["result"]
+            return result is not None and result["draft"]["quality"]["won"] == 1 and result
 
         simulation = _wait(won_counted, "lead_scoring to read opportunity.closed back")
 

@@ -121,12 +121,15 @@ def test_issue_12_a_rule_on_contact_custom_occupation_is_warned_and_never_fires_
     assert "closest known: `contact.occupation`" in warning["message"]
 
     window = {"start": "2026-11-01T00:00:00Z", "end": "2026-11-03T00:00:00Z"}
-    simulated = local_api.call("POST", f"/v1/definitions/{created.json()['id']}/simulate", "manager", json=window)
+    asked = local_api.call("POST", f"/v1/definitions/{created.json()['id']}/simulate", "manager", json=window)
+    assert asked.status_code == 202, asked.text
+    job = wait_for(
+        lambda: (job := local_api.call("GET", asked.headers["location"], "manager").json())["result"] and job
+    )
 
-    assert simulated.status_code == 200, simulated.text
-    rules = {rule["rule_id"]: rule for rule in simulated.json()["draft"]["rules"]}
+    rules = {rule["rule_id"]: rule for rule in job["result"]["draft"]["rules"]}
     assert (rules["fit.extra1"]["contacts"], rules["fit.extra1"]["never_fired"]) == (0, True)
-    assert "fit.extra1" in simulated.json()["draft"]["never_fired"]
+    assert "fit.extra1" in job["result"]["draft"]["never_fired"]
     assert (rules["fit.extra0"]["contacts"], rules["fit.extra0"]["never_fired"]) == (1, False)
 
 

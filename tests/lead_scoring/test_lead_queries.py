@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from services.lead_scoring import repository
 from services.lead_scoring.definitions.document import Ranking
+from services.lead_scoring.leads import repository as lead_repository
 from services.lead_scoring.matching.resolve import NAMESPACE
 from services.lead_scoring.models import Contact, Lead
 from tests.lead_scoring.test_definition_api import example_document
@@ -287,11 +287,13 @@ def test_keyset_pages_hold_across_ties_on_both_databases(engine_fixture: str, re
             session.add(lead_row(contact_id, fit, engagement, scored_at))
         session.commit()
         for sort in ("score", "updated"):
-            query = repository.LeadQuery(ranking=Ranking(fit_weight=0.5, engagement_weight=2), sort=sort, limit=100)
-            whole = [lead.contact_id for lead, _, _ in repository.find_leads(session, query)]
+            query = lead_repository.LeadQuery(
+                ranking=Ranking(fit_weight=0.5, engagement_weight=2), sort=sort, limit=100
+            )
+            whole = [lead.contact_id for lead, _, _ in lead_repository.find_leads(session, query)]
             paged: list[uuid.UUID] = []
             after = None
-            while page := repository.find_leads(session, replace(query, limit=3, after=after)):
+            while page := lead_repository.find_leads(session, replace(query, limit=3, after=after)):
                 paged += [lead.contact_id for lead, _, _ in page]
                 after = (page[-1][2], page[-1][0].contact_id)
             assert paged == whole

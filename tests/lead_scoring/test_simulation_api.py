@@ -1,13 +1,18 @@
-"""Simulating a draft on stored history through the API, under `leadflow up` (SQLite, SQL event log)."""
+"""Simulating a draft on stored history through the API, under `leadflow up` (SQLite, SQL event log).
+
+A simulation is a job: POST answers 202 with it and its `Location`, and the job is polled until it ends.
+"""
 
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
-from services.lead_scoring.simulation.api import router
+from services.lead_scoring.models import SimulationJob
+from services.lead_scoring.simulation.jobs import MAX_ATTEMPTS
 from tests.lead_scoring.test_definition_api import example_document
 from tests.lead_scoring.test_journey_local import DANA, DEMO_REQUEST, IDENTIFY, publish, wait_for
 
@@ -16,11 +21,47 @@ WINDOW = {"start": "2026-11-01T00:00:00Z", "end": "2026-11-03T00:00:00Z"}
 
 @pytest.fixture
 def api(local_api):
-    """The local API with the simulation routes (bootstrap mounts them once the lead engineer wires them)."""
-    app = local_api.client.app
-    if not any(getattr(route, "path", "") == "/v1/definitions/{definition_id}/simulate" for route in app.routes):
-        app.include_router(router)
+    """The local API (its simulation runner runs in the background, as under `leadflow up`)."""
     return local_api
+
+
+def simulated(api, definition_id: str, role: str = "manager", window: dict[str, Any] = WINDOW) -> dict[str, Any]:
+    """Ask for a simulation and poll its job until it ends; the job as it ended."""
+    asked = api.call("POST", f"/v1/definitions/{definition_id}/simulate", role, json=window)
+    assert asked.status_code == 202, asked.text
+    return ended(api, asked.headers["location"])
+
+
+def ended(api, location: str) -> dict[str, Any]:
+    """Poll a simulation job until it is done or failed."""
+    return wait_for(
+        lambda: (job := api.call("GET", location, "manager").json())["status"] in ("done", "failed") and job
+    )
+
+
+def result_of(api, definition_id: str, role: str = "manager", window: dict[str, Any] = WINDOW) -> dict[str, Any]:
+    """The comparison a finished simulation kept."""
+    job = simulated(api, definition_id, role, window)
+    assert job["status"] == "done", job
+    return dict(job["result"])
+
+
+def stored_job(api, definition_id: str, **columns: Any) -> str:
+    """A job row written as a runner (or a dead one) would have left it; its id."""
+    now = datetime.now(UTC)
+    job = SimulationJob(
+        id=uuid.uuid4(),
+        definition_id=uuid.UUID(definition_id),
+        window_start=datetime(2026, 11, 1, tzinfo=UTC),
+        window_end=datetime(2026, 11, 3, tzinfo=UTC),
+        requested_by="test-manager",
+        created_at=now,
+        **{"status": "pending", "done": 0, "total": 0, "attempts": 0, **columns},
+    )
+    with api.client.app.state.context.log.unit_of_work() as uow:
+        uow.session.add(job)
+        uow.commit()
+    return str(job.id)
 
 
 def dana_is_an_mql(api) -> dict[str, Any]:
@@ -50,10 +91,8 @@ def test_a_draft_without_the_demo_fast_lane_drops_the_lead_that_qualified_by_ask
     document["hand_raisers"] = []
     draft_id = draft(api, document)
 
-    response = api.call("POST", f"/v1/definitions/{draft_id}/simulate", "manager", json=WINDOW)
+    body = result_of(api, draft_id)
 
-    assert response.status_code == 200, response.text
-    body = response.json()
     assert body["touches"] == 1
     published, simulated = body["published"], body["draft"]
     assert (published["version"], published["status"], published["leads"]) == (1, "published", 1)
@@ -79,20 +118,126 @@ def test_simulating_the_published_definition_changes_nothing_and_segments_by_the
     definitions = api.call("GET", "/v1/definitions", "manager").json()
     in_force = next(row["id"] for row in definitions if row["status"] == "published")
 
-    response = api.call(
-        "POST", f"/v1/definitions/{in_force}/simulate", "sales_ops", json={**WINDOW, "segment": "account.country"}
-    )
+    body = result_of(api, in_force, "sales_ops", {**WINDOW, "segment": "account.country"})
 
-    assert response.status_code == 200, response.text
-    body = response.json()
     assert body["draft"]["leads"] == body["published"]["leads"] == 1
     assert body["dropped"] == body["newly_qualified"] == []
     assert body["draft"]["per_segment"] == {"account.country": {"de": 1}}
     assert published["definition_version"] == 1
 
 
-def test_an_unknown_definition_is_a_404_problem(api) -> None:
-    response = api.call("POST", f"/v1/definitions/{uuid.uuid4()}/simulate", "marketing_ops", json=WINDOW)
+def test_an_unknown_definition_is_a_404_problem_and_no_job(api) -> None:
+    unknown = uuid.uuid4()
+
+    response = api.call("POST", f"/v1/definitions/{unknown}/simulate", "marketing_ops", json=WINDOW)
+
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["detail"] == f"no lead definition {unknown}"
+    listed = api.call("GET", f"/v1/definitions/{unknown}/simulations", "manager")
+    assert (listed.status_code, listed.headers["content-type"]) == (404, "application/problem+json")
+
+
+def test_asking_for_a_simulation_answers_202_with_the_pending_job_and_where_to_follow_it(api) -> None:
+    draft_id = draft(api, example_document())
+
+    response = api.call("POST", f"/v1/definitions/{draft_id}/simulate", "marketing_ops", json=WINDOW)
+
+    assert response.status_code == 202, response.text
+    job = response.json()
+    assert response.headers["location"] == f"/v1/definitions/{draft_id}/simulations/{job['id']}"
+    assert (job["definition_id"], job["status"], job["phase"], job["done"], job["total"]) == (
+        draft_id,
+        "pending",
+        None,
+        0,
+        0,
+    )
+    assert (job["start"], job["end"], job["requested_by"], job["result"]) == (
+        "2026-11-01T00:00:00Z",
+        "2026-11-03T00:00:00Z",
+        "test-marketing_ops",
+        None,
+    )
+    assert job["created_at"] is not None
+    assert job["started_at"] is None
+
+
+def test_a_finished_simulation_keeps_its_result_identical_on_a_second_get_and_lists_without_it(api) -> None:
+    dana_is_an_mql(api)
+    draft_id = draft(api, example_document())
+    asked = api.call("POST", f"/v1/definitions/{draft_id}/simulate", "manager", json=WINDOW)
+
+    first = ended(api, asked.headers["location"])
+    second = api.call("GET", asked.headers["location"], "sales_ops").json()
+
+    assert first == second
+    assert (first["status"], first["phase"], first["attempts"], first["error"]) == ("done", None, 1, None)
+    assert first["done"] == first["total"] == 2  # one touch, replayed under the draft and the version in force
+    assert first["started_at"] <= first["finished_at"]
+    assert first["result"]["draft"]["leads"] == first["result"]["published"]["leads"] == 1
+    [listed] = api.call("GET", f"/v1/definitions/{draft_id}/simulations", "manager").json()
+    assert listed == {**first, "result": None}
+
+
+def test_a_running_simulation_shows_its_phase_and_touches_done_of_total(api) -> None:
+    draft_id = draft(api, example_document())
+    lease = datetime.now(UTC) + timedelta(hours=1)  # its runner is alive: no other takes it
+    job_id = stored_job(
+        api, draft_id, status="running", phase="replaying", done=30_000, total=120_000, attempts=1, lease_until=lease
+    )
+
+    job = api.call("GET", f"/v1/definitions/{draft_id}/simulations/{job_id}", "manager").json()
+
+    assert (job["status"], job["phase"], job["done"], job["total"], job["result"]) == (
+        "running",
+        "replaying",
+        30_000,
+        120_000,
+        None,
+    )
+
+
+def test_a_simulation_left_running_by_a_runner_that_died_is_taken_again_and_finishes(api) -> None:
+    dana_is_an_mql(api)
+    draft_id = draft(api, example_document())
+    lapsed = datetime.now(UTC) - timedelta(minutes=5)  # the runner stopped renewing its lease
+    job_id = stored_job(
+        api, draft_id, status="running", phase="replaying", done=1, total=2, attempts=1, lease_until=lapsed
+    )
+
+    job = ended(api, f"/v1/definitions/{draft_id}/simulations/{job_id}")
+
+    assert (job["status"], job["attempts"], job["done"], job["total"]) == ("done", 2, 2, 2)
+    assert job["result"]["draft"]["leads"] == 1
+
+
+def test_a_simulation_whose_runner_died_every_time_ends_failed_saying_so(api) -> None:
+    draft_id = draft(api, example_document())
+    lapsed = datetime.now(UTC) - timedelta(minutes=5)
+    job_id = stored_job(api, draft_id, status="running", attempts=MAX_ATTEMPTS, lease_until=lapsed)
+
+    job = ended(api, f"/v1/definitions/{draft_id}/simulations/{job_id}")
+
+    assert job["status"] == "failed"
+    assert job["error"] == f"given up after {MAX_ATTEMPTS} attempts: its runner stopped each time"
+
+
+def test_a_simulation_of_a_draft_deleted_before_it_ran_ends_failed_naming_the_definition(api) -> None:
+    draft_id = draft(api, example_document())
+    job_id = stored_job(api, draft_id)  # asked for, then the draft deleted before a runner took the job
+    assert api.call("DELETE", f"/v1/definitions/{draft_id}", "marketing_ops").status_code == 204
+
+    job = ended(api, f"/v1/definitions/{draft_id}/simulations/{job_id}")
+
+    assert (job["status"], job["error"], job["result"]) == ("failed", f"no lead definition {draft_id}", None)
+    assert job["finished_at"] is not None
+
+
+def test_an_unknown_simulation_is_a_404_problem(api) -> None:
+    draft_id = draft(api, example_document())
+
+    response = api.call("GET", f"/v1/definitions/{draft_id}/simulations/{uuid.uuid4()}", "manager")
 
     assert response.status_code == 404
     assert response.headers["content-type"] == "application/problem+json"
@@ -134,7 +279,7 @@ def test_the_simulation_lists_each_rule_with_its_hits_and_a_rule_on_a_path_never
     )
     draft_id = draft(api, document)
 
-    body = api.call("POST", f"/v1/definitions/{draft_id}/simulate", "manager", json=WINDOW).json()
+    body = result_of(api, draft_id)
 
     rules = {rule["rule_id"]: rule for rule in body["draft"]["rules"]}
     assert rules["fit.occupation"] == {

@@ -7,7 +7,6 @@ from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, status
-from sqlalchemy import select
 
 from auth.tokens import Principal
 from events.envelope import utc_now
@@ -16,11 +15,11 @@ from kernel.auth import require_role
 from kernel.dependencies import SessionDep, UnitOfWorkDep
 from kernel.http_limits import LimitedRoute
 from kernel.problems import Problem
-from services.lead_scoring.definitions import commands, known_fields
+from services.lead_scoring.definitions import commands, known_fields, repository
 from services.lead_scoring.definitions.document import DefinitionError, parse_definition
 from services.lead_scoring.definitions.field_paths import FIXED_PATHS, describe
 from services.lead_scoring.definitions.governance import diff_documents, missing_approvals
-from services.lead_scoring.models import DefinitionAudit, LeadDefinitionVersion, RescoreJob
+from services.lead_scoring.models import LeadDefinitionVersion
 from services.lead_scoring.schemas import (
     ApprovalIn,
     DefinitionOut,
@@ -64,11 +63,7 @@ def _out(row: LeadDefinitionVersion, session: Any = None, *, warn: Any = None) -
     missing = missing_approvals(row.revision, approvals) if row.status == "draft" else []
     history = None
     if session is not None:
-        history = list(
-            session.scalars(
-                select(DefinitionAudit).where(DefinitionAudit.definition_id == row.id).order_by(DefinitionAudit.id)
-            )
-        )
+        history = repository.audit_trail(session, definition_id=row.id)
     answer = definition_out(row, approvals, missing, document=session is not None, history=history)
     if warn is not None:
         answer.warnings = _warnings(warn, row.document)
@@ -119,15 +114,13 @@ def list_fields(session: SessionDep, user: Reader) -> FieldsOut:
 @router.get("")
 def list_definitions(session: SessionDep, user: Reader) -> list[DefinitionOut]:
     """Every draft and version, newest first, with who approved and published what when."""
-    rows = session.scalars(select(LeadDefinitionVersion).order_by(LeadDefinitionVersion.created_at.desc()))
-    return [_out(row) for row in rows]
+    return [_out(row) for row in repository.all_definitions(session)]
 
 
 @router.get("/rescores")
 def list_rescores(session: SessionDep, user: Reader) -> list[RescoreJobOut]:
     """Rescoring runs after each publication, with their progress."""
-    jobs = session.scalars(select(RescoreJob).order_by(RescoreJob.created_at.desc()))
-    return [RescoreJobOut.of(job) for job in jobs]
+    return [RescoreJobOut.of(job) for job in repository.rescore_jobs(session)]
 
 
 @router.post("/rollback", responses=problems.responses(404, 409))
@@ -167,7 +160,7 @@ def delete_draft(definition_id: uuid.UUID, uow: UnitOfWorkDep, user: Editor) -> 
 def diff_draft(definition_id: uuid.UUID, session: SessionDep, user: Reader) -> DiffOut:
     """What a draft changes against the version in force."""
     row = _answer(lambda: commands.get_definition(session, definition_id))
-    published = commands.published_definition(session)
+    published = repository.published_row(session)
     base = published.document if published else {}
     return DiffOut(against_version=published.version if published else None, changes=diff_documents(base, row.document))
 

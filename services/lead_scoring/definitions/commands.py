@@ -6,12 +6,12 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from auth.tokens import Principal
 from eventlog.unit_of_work import UnitOfWork
 from events.registry import new_event
+from services.lead_scoring.definitions import repository
 from services.lead_scoring.definitions.document import LeadDefinition, parse_definition
 from services.lead_scoring.definitions.governance import SIDE_OF_ROLE, Approval, missing_approvals, published_event
 from services.lead_scoring.models import DefinitionAudit, LeadDefinitionVersion, RescoreJob
@@ -33,20 +33,15 @@ class DefinitionConflict(Exception):  # noqa: N818 - reads as what it is
 
 def get_definition(session: Session, definition_id: uuid.UUID) -> LeadDefinitionVersion:
     """A definition by id, or DefinitionNotFound."""
-    row = session.get(LeadDefinitionVersion, definition_id)
+    row = repository.definition_by_id(session, definition_id=definition_id)
     if row is None:
         raise DefinitionNotFound(f"no lead definition {definition_id}")
     return row
 
 
-def published_definition(session: Session) -> LeadDefinitionVersion | None:
-    """The version in force, if any."""
-    return session.scalar(select(LeadDefinitionVersion).where(LeadDefinitionVersion.status == "published"))
-
-
 def version_row(session: Session, version: int) -> LeadDefinitionVersion:
     """A published (or formerly published) version, or DefinitionNotFound."""
-    row = session.scalar(select(LeadDefinitionVersion).where(LeadDefinitionVersion.version == version))
+    row = repository.row_of_version(session, version=version)
     if row is None:
         raise DefinitionNotFound(f"no published lead definition version {version}")
     return row
@@ -78,7 +73,7 @@ def create_draft(
 ) -> LeadDefinitionVersion:
     """Start a draft from a document (validated: DefinitionError names each broken rule and field)."""
     definition = parse_definition(document)
-    published = published_definition(uow.session)
+    published = repository.published_row(uow.session)
     row = LeadDefinitionVersion(
         id=uuid.uuid4(),
         name=definition.name,
@@ -122,7 +117,7 @@ def delete_draft(uow: UnitOfWork, *, definition_id: uuid.UUID) -> None:
             f"definition {definition_id} is version {row.version} ({row.status}): only drafts can be deleted; "
             "published versions stay as history (roll back to put another in force)"
         )
-    uow.session.execute(delete(DefinitionAudit).where(DefinitionAudit.definition_id == row.id))
+    repository.delete_audit_trail(uow.session, definition_id=row.id)
     uow.session.delete(row)
     uow.commit()
 
@@ -226,11 +221,11 @@ def _make_current(
     change_note: str | None = None,
 ) -> None:
     session = uow.session
-    previous = published_definition(session)
+    previous = repository.published_row(session)
     if previous is not None:
         previous.status = "superseded"
         session.flush()
-    row.version = (session.scalar(select(func.max(LeadDefinitionVersion.version))) or 0) + 1
+    row.version = repository.highest_version(session) + 1
     row.status = "published"
     row.published_by = actor.subject
     row.published_at = now

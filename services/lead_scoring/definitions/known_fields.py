@@ -5,13 +5,12 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import datetime
 
-from sqlalchemy import event, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from services.lead_scoring.definitions import repository
 from services.lead_scoring.definitions.document import LeadDefinition
 from services.lead_scoring.definitions.field_paths import FieldWarning, field_warnings, known_paths, known_touch_types
-from services.lead_scoring.models import KnownField
 
 # Per database: the (kind, name) pairs known to be stored; a batch inserts only those not seen committed.
 _STORED: dict[str, set[tuple[str, str]]] = {}
@@ -24,15 +23,13 @@ def record(session: Session, seen: Collection[tuple[str, str]], now: datetime) -
     fresh = sorted(set(seen) - stored)  # sorted: concurrent batches take the rows' locks in one order
     if not fresh:
         return
-    insert = postgresql.insert if bind.dialect.name == "postgresql" else sqlite.insert
-    rows = [{"kind": kind, "name": name, "first_seen_at": now} for kind, name in fresh]
-    session.execute(insert(KnownField).on_conflict_do_nothing(), rows)
+    repository.add_known_fields(session, fields=fresh, now=now)
     event.listen(session, "after_commit", lambda _: stored.update(fresh), once=True)
 
 
 def seen(session: Session) -> tuple[list[str], list[str]]:
     """The custom field paths and the touch types seen so far."""
-    rows = session.execute(select(KnownField.kind, KnownField.name)).all()
+    rows = repository.known_fields(session)
     return [name for kind, name in rows if kind == "path"], [name for kind, name in rows if kind == "touch_type"]
 
 

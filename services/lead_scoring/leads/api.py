@@ -15,10 +15,11 @@ from kernel.http_limits import LimitedRoute
 from kernel.problems import Problem
 from services.lead_scoring import repository
 from services.lead_scoring.definitions.document import Ranking
+from services.lead_scoring.leads import repository as leads
 from services.lead_scoring.leads.account_view import account_view
+from services.lead_scoring.leads.repository import LeadSort
 from services.lead_scoring.matching.normalise import InvalidEmail, normalise_email
 from services.lead_scoring.models import Contact, Lead
-from services.lead_scoring.repository import LeadSort
 from services.lead_scoring.schemas import (
     AccountOut,
     BoundedScore,
@@ -37,14 +38,13 @@ LeadReader = Annotated[Principal, Depends(require_role("marketing_ops", "sales_o
 
 
 def _lead(session: Any, lead_id: uuid.UUID) -> tuple[Lead, Contact]:
-    lead = session.get(Lead, lead_id)
-    contact = session.get(Contact, lead_id)
-    if lead is None or contact is None:
+    found = leads.lead_with_contact(session, lead_id=lead_id)
+    if found is None:
         detail = f"lead {lead_id} is unknown"
         if repository.published(session) is None:
             detail += ": nothing is scored before a definition is published"
         raise Problem(404, "Unknown lead", detail)
-    return lead, contact
+    return found
 
 
 def _ranking(session: Any) -> Ranking:
@@ -103,7 +103,7 @@ def list_leads(
     except ValueError as error:
         raise _bad_filter(400, "cursor", str(error)) from None
     ranking = _ranking(session)
-    query = repository.LeadQuery(
+    query = leads.LeadQuery(
         ranking=ranking,
         email=normalised,
         account_id=account_id,
@@ -116,7 +116,7 @@ def list_leads(
         after=after,
         limit=limit + 1,  # one more than asked says whether there is a next page
     )
-    found = repository.find_leads(session, query)
+    found = leads.find_leads(session, query)
     page = found[:limit]
     more = len(found) > limit
     return LeadPage(
@@ -153,9 +153,9 @@ def get_explanation(lead_id: uuid.UUID, session: SessionDep, user: LeadReader) -
 @router.get("/v1/accounts/{account_id}", responses=problems.responses(404))
 def get_account(account_id: uuid.UUID, session: SessionDep, user: LeadReader) -> AccountOut:
     """An account: its contacts with their stages and scores, its roll-up score and its buying committee."""
-    account = repository.account_by_id(session, account_id)
+    account = leads.account_by_id(session, account_id=account_id)
     if account is None:
         raise Problem(404, "Unknown account", f"account {account_id} is unknown")
-    contacts = repository.contacts_of_account(session, account_id)
-    leads = repository.leads_of(session, [contact.id for contact in contacts])
-    return account_view(account, contacts, leads, repository.published(session))
+    contacts = leads.contacts_of_account(session, account_id=account_id)
+    stored = leads.leads_of(session, contact_ids=[contact.id for contact in contacts])
+    return account_view(account, contacts, stored, repository.published(session))
