@@ -1,7 +1,7 @@
 """Simulations as jobs: the window asked for, progress while running, the result once done.
 
-Revision ID: 0005_simulation_jobs
-Revises: 0004_rescore_mql_cases
+Revision ID: 0006_simulation_jobs
+Revises: 0005_scoring_engine
 Create Date: 2026-12-09
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import database.types
 
-revision: str = "0005_simulation_jobs"
-down_revision: str | None = "0004_rescore_mql_cases"
+revision: str = "0006_simulation_jobs"
+down_revision: str | None = "0005_scoring_engine"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
