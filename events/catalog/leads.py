@@ -148,7 +148,10 @@ class LeadQualified(LeadRef):
     contact: ContactSummary = Field(description="The contact.")
     account: AccountSummary | None = Field(default=None, description="The account; null if unmatched.")
     buying_committee: list[CommitteeMember] = Field(
-        default_factory=list, description="Known members of the account's buying committee, this contact included."
+        default_factory=list,
+        max_length=50,
+        description="Other known contacts of the account, those with a buying role first, then the most engaged "
+        "(at most 50).",
     )
     score: Score = Field(description="The scores and the rule hits that explain them.")
     recent_touches: list[TouchSummary] = Field(

@@ -51,6 +51,7 @@ from services.lead_scoring.scoring.rules import Consent, ProfileMemo, decide_sta
 SOURCE = "lead_scoring"
 PROFILES = ProfileMemo()  # shared by the consumer and the rescorer of this process
 ScopeKey = tuple[str, uuid.UUID]
+COMMITTEE = 50  # members of the buying committee a lead.qualified names at most
 # A change to a decision's transition (a publication's policy for open MQLs: see rescoring).
 Adjust = Callable[[Decision], Transition]
 
@@ -367,7 +368,7 @@ class ScoringBatch:
         emit(emission.lead_scored(self.definition, member, scope.account, transition, verdict, trigger))
         if transition.qualified:
             book = scope.book
-            team = self._team(scope, lead.contact_id)
+            team = self._committee(scope, lead.contact_id)
             emit(
                 emission.lead_qualified(
                     self.definition,
@@ -393,6 +394,19 @@ class ScoringBatch:
         if scope.account is None:
             return members(self.session, [contact_id])
         return members_of_accounts(self.session, [scope.account.id]).get(scope.account.id, [])
+
+    def _committee(self, scope: Scope, contact_id: uuid.UUID) -> list[Member]:
+        # The dossier's buying committee: the account's contacts with a buying role, then the most engaged, at most
+        # COMMITTEE (an account of thousands of contacts must not make an event of megabytes).
+        if scope.account is None:
+            return []
+        ranked = sorted(  # engagement by its bound: a lead's score at `now` may not be known yet (a late replay)
+            (lead for lead in scope.book.leads.values() if lead.contact_id != contact_id),
+            key=lambda lead: (lead.role is None, -lead.engagement.upper()),
+        )
+        chosen = [lead.contact_id for lead in ranked[:COMMITTEE]]
+        self.writes.flush(self.session)
+        return sorted(members(self.session, chosen), key=lambda member: chosen.index(member.id))
 
     def replay_late(self, scope: Scope, contact_id: uuid.UUID, late: datetime, trigger: uuid.UUID | None) -> None:
         """A touch older than what its account knows: the account's history is replayed in time order with it.

@@ -217,7 +217,7 @@ def lead_qualified(
             _member(member, leads.get(member.id), last_touch_at.get(member.id))
             for member in members
             if member.email and member.id != contact.id
-        ],
+        ][:50],
         score=score_of(definition, verdict),
         recent_touches=[
             TouchSummary(
