@@ -295,8 +295,10 @@ class Engagement:
             half = view.half_life_days
             if half is None:
                 self.constant += points
-            else:
-                self.sums[half] = self.sums.get(half, 0.0) + points
+            elif half in self.sums:
+                self.sums[half] += points
+            else:  # kept in half-life order, the order `value` adds them in
+                self.sums = dict(sorted({**self.sums, half: points}.items()))
             counted.append(CountedTouch(view.id, touch, view.points, points))
         return counted
 
@@ -317,8 +319,8 @@ class Engagement:
         total = self.constant
         if self.sums:
             age_days = (now - self.ref) / DAY_US
-            for half in sorted(self.sums):
-                total += self.sums[half] * 0.5 ** (age_days / half)
+            for half, running in self.sums.items():  # in half-life order
+                total += running * 0.5 ** (age_days / half)
         return total
 
     def score(self, now: int) -> float:
@@ -365,7 +367,7 @@ class Engagement:
         """The state `dump` gave."""
         state = cls()
         state.ref, state.constant = stored["ref"], stored["constant"]
-        state.sums = dict(stored["sums"])
+        state.sums = dict(sorted((half, total) for half, total in stored["sums"]))
         state.windows = {rule: [(at, used) for at, used in entries] for rule, entries in stored["windows"].items()}
         state.raised = {rule: (at, touch_id, kind) for rule, (at, touch_id, kind) in stored["raised"].items()}
         state.last = (stored["last"][0], stored["last"][1]) if stored["last"] else None

@@ -40,6 +40,7 @@ from services.lead_scoring.scoring.rules import (
     Consent,
     Profile,
     ProfileMemo,
+    account_score,
     check_disqualifiers,
     decide_stage,
     roll_up_engagement,
@@ -76,6 +77,11 @@ class Lead:
     decided_at: int | None = None  # microseconds
     facts: ContactFacts | None = None  # None until needed: the other contacts of a touch are not read
     profile: Profile | None = None
+    key: str = field(init=False)  # the contact id as the roll-up names it
+    rank: int = field(init=False)  # orders contacts of equal bounds in the index, cheaper than the id
+
+    def __post_init__(self) -> None:
+        self.key, self.rank = str(self.contact_id), self.contact_id.int
 
     def out(self) -> bool:
         """True while nothing can newly qualify it: no email, already an MQL, or disqualified by a person."""
@@ -119,8 +125,9 @@ class AccountBook:
         self.attributes, self.alone, self.standing = attributes, alone, standing
         self.leads: dict[uuid.UUID, Lead] = {}
         self._memo, self._load_facts = memo, load_facts
-        self._index: list[tuple[float, uuid.UUID]] = []  # (-bound, contact) of the counted contacts, sorted
-        self._keys: dict[uuid.UUID, tuple[float, uuid.UUID]] = {}
+        # (-bound, rank, contact) of the counted contacts, sorted: the highest bound first
+        self._index: list[tuple[float, int, uuid.UUID]] = []
+        self._keys: dict[uuid.UUID, tuple[float, int, uuid.UUID]] = {}
         mql = definition.mql
         self._criteria = mql.min_account_score is not None or mql.committee_required
         roll_up = definition.account.roll_up
@@ -265,24 +272,23 @@ class AccountBook:
     def roll_up(self, now: datetime) -> AccountScore:
         """The account's roll-up at `now`: only contacts whose bound reaches the top n or the engaged threshold are
         decayed (each visited contact costs a few multiplications; the rest cost nothing)."""
-        at, definition = micros(now), self.definition
-        threshold, top_n = definition.engaged.min_engagement_score, self._top_n
-        scores: dict[str, float] = {}
-        roles: dict[str, str | None] = {}
+        at, leads = micros(now), self.leads
+        threshold, top_n = self.definition.engaged.min_engagement_score, self._top_n
+        engaged: list[tuple[str, str | None]] = []
         top: list[float] = []  # the n best scores so far, a min-heap
-        for negative, contact_id in self._index:
+        for negative, _, contact_id in self._index:
             bound = MARGIN - negative
             if len(top) >= top_n and bound < top[0] and bound < threshold:
                 break  # no later contact can enter the top n or be engaged
-            lead = self.leads[contact_id]
+            lead = leads[contact_id]
             score = lead.engagement.score(at)
-            key = str(contact_id)
-            scores[key], roles[key] = score, lead.role
+            if score >= threshold:
+                engaged.append((lead.key, lead.role))
             if len(top) < top_n:
                 heapq.heappush(top, score)
             elif score > top[0]:
                 heapq.heapreplace(top, score)
-        return roll_up_engagement(definition, scores, roles)
+        return account_score(self.definition, top, engaged)
 
     def _meets(self, roll: AccountScore) -> bool:
         """Whether the account meets its part of the MQL criteria (always, when the definition asks none)."""
@@ -299,7 +305,7 @@ class AccountBook:
         if old is not None:
             del self._index[bisect.bisect_left(self._index, old)]
         if lead.eligible and lead.engagement.touches:
-            key = (-lead.engagement.upper(), lead.contact_id)
+            key = (-lead.engagement.upper(), lead.rank, lead.contact_id)
             bisect.insort(self._index, key)
             self._keys[lead.contact_id] = key
 

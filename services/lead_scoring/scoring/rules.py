@@ -406,8 +406,17 @@ def roll_up_engagement(
     roll_up = definition.account.roll_up
     counted = engagement[: roll_up.n] if roll_up.method == "sum_top_n" else engagement[:1]
     threshold = definition.engaged.min_engagement_score
-    engaged = sorted(contact_id for contact_id, score in engagement_scores.items() if score >= threshold)
-    covered = sorted({role for contact_id in engaged if (role := roles_by_contact.get(contact_id))})
+    engaged = [(cid, roles_by_contact.get(cid)) for cid, score in engagement_scores.items() if score >= threshold]
+    return account_score(definition, counted, engaged)
+
+
+def account_score(
+    definition: LeadDefinition, counted: Iterable[float], engaged: Iterable[tuple[str, str | None]]
+) -> AccountScore:
+    """The account's score (the sum of the `counted` contacts' scores: its top n, or its best) and its buying
+    committee, from its engaged contacts (contact id, buying role)."""
+    engaged = sorted(engaged)
+    covered = sorted({role for _, role in engaged if role})
     committee = definition.account.committee
     missing = tuple(role for role in committee.required_roles if role not in covered)
     requirements = []
@@ -418,7 +427,7 @@ def roll_up_engagement(
     met = all(requirements) if committee.require == "all" else (not requirements or any(requirements))
     return AccountScore(
         score=round(math.fsum(counted), 2) + 0.0,
-        engaged_contacts=tuple(engaged),
+        engaged_contacts=tuple(contact_id for contact_id, _ in engaged),
         roles_covered=tuple(covered),
         committee_met=met,
         missing_roles=missing,
