@@ -180,7 +180,9 @@ def _identified(
 ) -> Event[ContactIdentified]:
     title, seniority, function = rng.choice(TITLES)
     consent = rng.choices([True, None, False], [50, 47, 3])[0]
-    traits = ContactTraits(title=title, seniority=seniority, job_function=function, marketing_consent=consent, **company)
+    traits = ContactTraits(
+        title=title, seniority=seniority, job_function=function, marketing_consent=consent, **company
+    )
     data = ContactIdentified(email=person.email, traits=traits, account=hint, source_system="crm")
     return new_event(data, key=person.key, time=at, source=SOURCE, event_id=_uuid(rng))
 
@@ -197,8 +199,8 @@ def _role(rng: random.Random, person: Person, role: str, at: datetime) -> Event[
     return new_event(data, key=person.key, time=at, source=SOURCE, event_id=_uuid(rng))
 
 
-def _touch(rng: random.Random, person: Person, at: datetime, _: LeadDefinition) -> Event[TouchRecorded]:
-    touch_type, _weight_, tags = rng.choices(TOUCH_TYPES, [weight for _, weight, _ in TOUCH_TYPES])[0]
+def _touch(rng: random.Random, person: Person, at: datetime, definition: LeadDefinition) -> Event[TouchRecorded]:
+    touch_type, _, tags = rng.choices(TOUCH_TYPES, [kind[1] for kind in TOUCH_TYPES])[0]
     data = TouchRecorded(
         touch_id=_uuid(rng),
         occurred_at=at,

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from auth.tokens import Principal
 from eventlog.backends import SqlEventLog, processor
 from eventlog.models import DeadLetter, InboxRecord, OutboxRecord
+from events.catalog import LeadQualified
 from events.registry import Event, decode, encode
 from events.topics import FEEDBACK, TOUCHES
 from services.lead_scoring import repository
@@ -87,9 +88,12 @@ def test_live_consumer_and_simulation_qualify_the_same_leads_at_the_same_instant
     with phases("publish the definition"):
         publish(log)
     events = [*world.identification, *world.activity]
-    with phases("append to the log"):
-        append(log, events)
-    with phases("live consumer"):
+    with phases("identify (append, consume)"):
+        append(log, world.identification)
+        consume(log)
+    with phases("append the activity"):
+        append(log, world.activity)
+    with phases("live consumer, activity"):
         consume(log)
     with log.unit_of_work() as uow:
         dead = uow.session.scalar(select(func.count()).select_from(DeadLetter))
@@ -123,7 +127,8 @@ def publish(log: SqlEventLog) -> None:
         definitions.publish_draft(uow, definition_id=row.id, actor=sales, now=now)
     with log.unit_of_work() as uow:
         definition = repository.published(uow.session)
-    assert definition is not None and definition.version == 1  # the version the rejections name
+    assert definition is not None
+    assert definition.version == 1  # the version the rejections name
     live_world.check_exercised(definition)
 
 
@@ -146,10 +151,12 @@ def consume(log: SqlEventLog) -> None:
 def live_qualifications(session: Session) -> list[Qualified]:
     """Every lead.qualified the live consumer emitted (from the outbox): the lead, the event's time, its cycle."""
     values = session.scalars(select(OutboxRecord.value).where(OutboxRecord.event_type == QUALIFIED))
-    return [
-        Qualified(event.data.contact_id, event.time, event.data.qualification_cycle)
-        for event in (decode(value) for value in values if value is not None)
-    ]
+    found = []
+    for value in values:
+        event = decode(value or b"")
+        assert isinstance(event.data, LeadQualified)
+        found.append(Qualified(event.data.contact_id, event.time, event.data.qualification_cycle))
+    return found
 
 
 def live_leads(session: Session) -> dict[uuid.UUID, LiveLead]:
