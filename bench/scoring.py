@@ -215,7 +215,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--skip-simulation", action="store_true", help="the same as leaving simulation out of --cases")
     parser.add_argument("--simulated-touches", type=int, default=1_000_000)
     parser.add_argument("--big-account-contacts", type=int, default=5_000)
-    parser.add_argument("--big-account-touches", type=int, default=5_000)
+    parser.add_argument("--big-account-touches", type=int, default=2_000)
     parser.add_argument("--small-accounts", type=int, default=500, help="accounts of 10 contacts beside the big one")
     args = parser.parse_args(argv)
     cases = {case.strip() for case in args.cases.split(",") if case.strip()}
