@@ -24,6 +24,8 @@ from events.limits import (
     Version,
 )
 
+TOUCH_IDS = 100  # an active contact's rule fires on thousands of touches: an event names the latest
+
 
 class RuleHit(EventData):
     """One rule of the lead definition that fired, and what it contributed to the score."""
@@ -38,7 +40,9 @@ class RuleHit(EventData):
     decayed_points: FiniteFloat = Field(description="Points after time decay; equal to `points` for fit rules.")
     cap_hit: bool = Field(default=False, description="True if the rule's cap per window limited its points.")
     touch_ids: list[uuid.UUID] = Field(
-        default_factory=list, description="The touches that made an engagement rule fire."
+        default_factory=list,
+        max_length=TOUCH_IDS,
+        description=f"The touches that made an engagement rule fire, the latest {TOUCH_IDS} at most.",
     )
 
 

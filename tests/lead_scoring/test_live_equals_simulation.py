@@ -1,6 +1,7 @@
 """The live consumer and the simulation agree: over 100,000 touches of a seeded world, the leads the lead_scoring
 consumer qualified (its lead.qualified events) are the ones the simulation of the same published definition over
-the stored history finds, at the same instants and in the same qualification cycles.
+the stored history finds, at the same instants and in the same qualification cycles; and every lead ends with the
+same stage, scores, cycle and `mql_at`.
 
 The live side is the real consumer loop of the SQL event log: every event is encoded to bytes and appended to the
 log in time order, and the lead_scoring group's processor reads it back in batches of 500 (decode, inbox, handler,
@@ -107,7 +108,7 @@ def test_live_consumer_and_simulation_qualify_the_same_leads_at_the_same_instant
     assert dead == 0, f"{dead} events were dead-lettered"
     assert handled == len(events)
     with phases("load history + simulate"):
-        simulated = simulated_qualifications(log, world)
+        simulated, simulated_leads = simulation(log, world)
 
     kinds = Counter(type(event.data).__name__ for event in world.activity)
     stages = Counter(lead.stage for lead in leads.values())
@@ -116,6 +117,9 @@ def test_live_consumer_and_simulation_qualify_the_same_leads_at_the_same_instant
     assert live, "no lead qualified: the world exercises nothing"
     assert stages["disqualified"], "no lead was disqualified: the world exercises no disqualifier"
     assert Counter(live) == Counter(simulated), differences(live, simulated, world)
+    # Every lead the simulation decided ends as the live consumer left it; the others were only identified.
+    assert {cid: leads[cid] for cid in simulated_leads} == simulated_leads
+    assert all(leads[cid].engagement_score == 0 for cid in set(leads) - set(simulated_leads))
 
 
 def publish(log: SqlEventLog) -> None:
@@ -179,14 +183,19 @@ def live_leads(session: Session) -> dict[uuid.UUID, LiveLead]:
     return {row.contact_id: LiveLead(*row[1:]) for row in rows}
 
 
-def simulated_qualifications(log: SqlEventLog, world: live_world.World) -> list[Qualified]:
-    """The simulation of the published definition over the stored history, in a window holding every event."""
+def simulation(log: SqlEventLog, world: live_world.World) -> tuple[list[Qualified], dict[uuid.UUID, LiveLead]]:
+    """The simulation of the published definition over the stored history, in a window holding every event: its
+    qualifications, and its final leads in the terms of the live lead rows."""
     with log.unit_of_work() as uow:
         definition = repository.published(uow.session)
         assert definition is not None
         history = load_history(uow.session, end=world.end)
         result = simulate(definition, history, start=world.start, end=world.end)
-    return [Qualified(q.contact_id, q.at, q.cycle) for q in result.qualifications]
+    leads = {
+        cid: LiveLead(s.stage, s.fit_score, s.engagement_score, s.account_score, s.qualification_cycle, s.mql_at)
+        for cid, s in result.leads.items()
+    }
+    return [Qualified(q.contact_id, q.at, q.cycle) for q in result.qualifications], leads
 
 
 def differences(live: Sequence[Qualified], simulated: Sequence[Qualified], world: live_world.World) -> str:

@@ -10,6 +10,7 @@ from typing import Any
 
 from events.catalog.common import TouchSummary
 from events.catalog.leads import (
+    TOUCH_IDS,
     AccountSummary,
     CommitteeMember,
     ContactSummary,
@@ -37,11 +38,12 @@ def account_key(contact: Member, account: Account | None) -> str:
 
 
 def breakdown(definition: LeadDefinition, verdict: Verdict) -> list[RuleHit]:
-    """Every rule that fired for the contact, engagement summed per rule."""
+    """Every rule that fired for the contact, engagement summed per rule. Built without validation: every value
+    comes from the published definition and the stored touches (and lead.scored is the consumer's hottest path)."""
     labels = _labels(definition)
     score = verdict.score
     hits = [
-        RuleHit(
+        RuleHit.model_construct(
             rule_id=hit.rule_id,
             kind="fit",
             label=labels.get(hit.rule_id, hit.rule_id),
@@ -56,18 +58,18 @@ def breakdown(definition: LeadDefinition, verdict: Verdict) -> list[RuleHit]:
         by_rule[engagement_hit.rule_id].append(engagement_hit)
     for rule_id, rule_hits in by_rule.items():
         hits.append(
-            RuleHit(
+            RuleHit.model_construct(
                 rule_id=rule_id,
                 kind="engagement",
                 label=labels.get(rule_id, rule_id),
                 points=round(sum(hit.counted_points for hit in rule_hits), 2),
                 decayed_points=round(sum(hit.decayed_points for hit in rule_hits), 2),
                 cap_hit=any(hit.cap_hit for hit in rule_hits),
-                touch_ids=[uuid.UUID(hit.touch_id) for hit in rule_hits],
+                touch_ids=[uuid.UUID(hit.touch_id) for hit in rule_hits[-TOUCH_IDS:]],
             )
         )
     hits += [
-        RuleHit(
+        RuleHit.model_construct(
             rule_id=hit.rule_id or "erased",
             kind="disqualifier",
             label=labels.get(hit.rule_id or "", "the contact was erased"),
@@ -78,7 +80,7 @@ def breakdown(definition: LeadDefinition, verdict: Verdict) -> list[RuleHit]:
         for hit in score.disqualifiers
     ]
     hits += [
-        RuleHit(
+        RuleHit.model_construct(
             rule_id=hit.rule_id,
             kind="hand_raiser",
             label=labels.get(hit.rule_id, hit.rule_id),
@@ -93,13 +95,24 @@ def breakdown(definition: LeadDefinition, verdict: Verdict) -> list[RuleHit]:
 
 
 def _labels(definition: LeadDefinition) -> dict[str, str]:
+    cached = _LABELS.get(id(definition))
+    if cached is not None and cached[0] is definition:
+        return cached[1]
+    if len(_LABELS) >= 16:
+        _LABELS.clear()
     rules: list[Any] = [
         *definition.fit.rules,
         *definition.engagement.rules,
         *definition.disqualifiers,
         *definition.hand_raisers,
     ]
-    return {rule.id: rule.label or rule.id for rule in rules}
+    labels = {rule.id: rule.label or rule.id for rule in rules}
+    _LABELS[id(definition)] = (definition, labels)
+    return labels
+
+
+# id(definition) -> (definition, its rules' labels): built once per definition, not once per event
+_LABELS: dict[int, tuple[LeadDefinition, dict[str, str]]] = {}
 
 
 def score_of(definition: LeadDefinition, verdict: Verdict) -> Score:
