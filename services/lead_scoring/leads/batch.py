@@ -88,6 +88,7 @@ class ScoringBatch:
     # Contacts of this batch by normalised email, each with its account settled: no query needed for them.
     known: dict[str, Contact] = field(default_factory=dict)
     writes: Writes = field(default_factory=Writes)
+    snapshots: dict[uuid.UUID, Member] = field(default_factory=dict)  # contacts as last read, for the events
     # Touch types and custom field paths of the batch, for the warnings on definitions (known_fields).
     seen: set[tuple[str, str]] = field(default_factory=set)
 
@@ -137,6 +138,7 @@ class ScoringBatch:
             for member in [*alone, *(m for group in found.values() for m in group)]:
                 key = ("account", member.account_id) if member.account_id else ("contact", member.id)
                 self.scopes[key].book.learn(facts_of(member))
+                self.snapshots[member.id] = member
                 self.placed[member.id] = key
                 read.append(member.id)  # every lead is explained: read every contact's touches at once
         self._read_touches(read)
@@ -153,7 +155,9 @@ class ScoringBatch:
 
     def _facts(self, contact_ids: list[uuid.UUID]) -> Mapping[uuid.UUID, ContactFacts]:
         self.writes.flush(self.session)
-        return {member.id: facts_of(member) for member in members(self.session, contact_ids)}
+        found = members(self.session, contact_ids)
+        self.snapshots.update({member.id: member for member in found})
+        return {member.id: facts_of(member) for member in found}
 
     def _read_touches(self, contact_ids: Collection[uuid.UUID]) -> None:
         """Read these contacts' touches in one query, as ledgers (see `ledger`)."""
@@ -234,7 +238,8 @@ class ScoringBatch:
                     book.add(Lead(contact.id))
                 self.placed[contact.id] = key
         scope = self.scopes[key]
-        facts = facts_of(contact)
+        self.snapshots[contact.id] = snapshot = Member.of(contact)
+        facts = facts_of(snapshot)
         lead = scope.book.leads.get(contact.id)
         if lead is None or lead.facts != facts:
             scope.book.learn(facts)
@@ -363,7 +368,7 @@ class ScoringBatch:
         trigger: uuid.UUID | None,
     ) -> None:
         assert self.definition is not None
-        member = Member.of(self.session.get_one(Contact, lead.contact_id))
+        member = self.snapshots.get(lead.contact_id) or members(self.session, [lead.contact_id])[0]
         emit = _emitter(self.uow, member, scope.account, now)
         emit(emission.lead_scored(self.definition, member, scope.account, transition, verdict, trigger))
         if transition.qualified:

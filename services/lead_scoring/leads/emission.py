@@ -6,7 +6,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from events.catalog.common import TouchSummary
 from events.catalog.leads import (
@@ -38,19 +38,11 @@ def account_key(contact: Member, account: Account | None) -> str:
 
 
 def breakdown(definition: LeadDefinition, verdict: Verdict) -> list[RuleHit]:
-    """Every rule that fired for the contact, engagement summed per rule. Built without validation: every value
-    comes from the published definition and the stored touches (and lead.scored is the consumer's hottest path)."""
+    """Every rule that fired for the contact, engagement summed per rule."""
     labels = _labels(definition)
     score = verdict.score
     hits = [
-        RuleHit.model_construct(
-            rule_id=hit.rule_id,
-            kind="fit",
-            label=labels.get(hit.rule_id, hit.rule_id),
-            matched=", ".join(hit.matched) or None,
-            points=hit.points,
-            decayed_points=hit.points,
-        )
+        _hit(hit.rule_id, "fit", labels.get(hit.rule_id, hit.rule_id), ", ".join(hit.matched) or None, hit.points)
         for hit in score.fit.hits
     ]
     by_rule: dict[str, list[Any]] = defaultdict(list)
@@ -58,40 +50,59 @@ def breakdown(definition: LeadDefinition, verdict: Verdict) -> list[RuleHit]:
         by_rule[engagement_hit.rule_id].append(engagement_hit)
     for rule_id, rule_hits in by_rule.items():
         hits.append(
-            RuleHit.model_construct(
-                rule_id=rule_id,
-                kind="engagement",
-                label=labels.get(rule_id, rule_id),
-                points=round(sum(hit.counted_points for hit in rule_hits), 2),
-                decayed_points=round(sum(hit.decayed_points for hit in rule_hits), 2),
+            _hit(
+                rule_id,
+                "engagement",
+                labels.get(rule_id, rule_id),
+                None,
+                round(sum(hit.counted_points for hit in rule_hits), 2),
+                round(sum(hit.decayed_points for hit in rule_hits), 2),
                 cap_hit=any(hit.cap_hit for hit in rule_hits),
                 touch_ids=[uuid.UUID(hit.touch_id) for hit in rule_hits[-TOUCH_IDS:]],
             )
         )
     hits += [
-        RuleHit.model_construct(
-            rule_id=hit.rule_id or "erased",
-            kind="disqualifier",
-            label=labels.get(hit.rule_id or "", "the contact was erased"),
-            matched=hit.detail,
-            points=0,
-            decayed_points=0,
-        )
+        _hit(rule_id, "disqualifier", labels.get(rule_id, "the contact was erased"), hit.detail, 0)
         for hit in score.disqualifiers
+        if (rule_id := hit.rule_id or "erased")
     ]
     hits += [
-        RuleHit.model_construct(
-            rule_id=hit.rule_id,
-            kind="hand_raiser",
-            label=labels.get(hit.rule_id, hit.rule_id),
-            matched=f"{hit.touch_type} at {hit.occurred_at.isoformat()}",
-            points=0,
-            decayed_points=0,
+        _hit(
+            hit.rule_id,
+            "hand_raiser",
+            labels.get(hit.rule_id, hit.rule_id),
+            f"{hit.touch_type} at {hit.occurred_at.isoformat()}",
+            0,
             touch_ids=[uuid.UUID(hit.touch_id)],
         )
         for hit in score.hand_raisers
     ]
     return hits
+
+
+def _hit(
+    rule_id: str,
+    kind: Literal["fit", "engagement", "disqualifier", "hand_raiser"],
+    label: str,
+    matched: str | None,
+    points: float,
+    decayed_points: float | None = None,
+    *,
+    cap_hit: bool = False,
+    touch_ids: list[uuid.UUID] | None = None,
+) -> RuleHit:
+    # Built without validation (every value comes from the published definition and the stored touches, and
+    # lead.scored is the consumer's hottest path), every field given: a default would be looked up at a cost.
+    return RuleHit.model_construct(
+        rule_id=rule_id,
+        kind=kind,
+        label=label,
+        matched=matched,
+        points=points,
+        decayed_points=points if decayed_points is None else decayed_points,
+        cap_hit=cap_hit,
+        touch_ids=touch_ids or [],
+    )
 
 
 def _labels(definition: LeadDefinition) -> dict[str, str]:

@@ -1,4 +1,4 @@
-"""A lead's lifecycle as pure rules: evaluate an account's contacts, then move each lead to its next state.
+"""A lead's lifecycle as pure rules: move a lead to its next state given the verdict of the definition in force.
 
 raw -> engaged -> mql, or disqualified. An MQL stays an MQL while sales works it (decay does not take it
 back); sales' feedback ends the qualification cycle (recycle), and a new cycle can qualify it again.

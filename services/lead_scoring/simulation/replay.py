@@ -75,8 +75,9 @@ class Rules:
         return [rule_id for rule_id, test in self._account_tests if test({}, account) is not None]
 
 
-class AccountReplay:
-    """Replays one account's history through the engine; `run` gives its qualifications in [start, end)."""
+class HistoryReplay:
+    """Feeds one account's history to the engine (scoring.engine.replay) and tallies what it finds: qualifications
+    in [start, end), rule hits, final leads."""
 
     def __init__(self, rules: Rules, account: AccountHistory, start: datetime, end: datetime) -> None:
         self.rules, self.account, self.start, self.end = rules, account, start, end
@@ -181,6 +182,6 @@ def replay_account(
 ) -> tuple[list[Qualification], int, RuleCounts, dict[uuid.UUID, LeadState]]:
     """The account's qualifications in [start, end), how many decisions finding them took, how many contacts and
     touches each rule fired on, and every lead's final state."""
-    replay = AccountReplay(rules, account, start, end)
+    replay = HistoryReplay(rules, account, start, end)
     qualifications = replay.run()
     return qualifications, replay.evaluations, replay.rule_hits(), replay.leads
