@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from events.catalog import ContactIdentified
 from events.catalog.common import ContactIdentity, ExternalIds
 from services.lead_scoring.matching.domain import (
     FREE_MAIL_DOMAINS,
     AccountCandidate,
     ContactCandidate,
     ContactRecord,
+    Identity,
     InvalidEmail,
     account_key,
     corporate_domain,
@@ -34,6 +37,11 @@ T0 = datetime(2025, 1, 1, tzinfo=UTC)
 
 def ids(n: int) -> list[uuid.UUID]:
     return [uuid.UUID(int=i + 1) for i in range(n)]
+
+
+def named(email: str | None = None, **external_ids: Any) -> Identity:
+    """Who an event names, as lead_scoring compares it (`Identity.of`, the email normalised there)."""
+    return Identity.of(ContactIdentity(email=email, external_ids=ExternalIds(**external_ids)))
 
 
 # --- emails and domains -------------------------------------------------------------------------------------
@@ -179,7 +187,7 @@ def test_contact_is_matched_by_normalised_email_before_external_ids():
         ContactCandidate(by_id, T0, "someone@acme.com", frozenset({("mautic_contact_id", "48213")})),
         ContactCandidate(by_email, T0 + timedelta(days=1), "dana@acme.com"),
     ]
-    identity = ContactIdentity(email="Dana+roi@ACME.com", external_ids=ExternalIds(mautic_contact_id="48213"))
+    identity = named("Dana+roi@ACME.com", mautic_contact_id="48213")
     match = match_contact(identity, candidates)
     assert (match.contact_id, match.rule, match.matched_on) == (by_email, "email", "email")
     assert match.duplicates == (by_id,)
@@ -191,7 +199,7 @@ def test_contact_without_email_is_matched_by_the_strongest_external_id():
         ContactCandidate(by_mautic, T0, None, frozenset({("mautic_contact_id", "48213")})),
         ContactCandidate(by_crm, T0, None, frozenset({("crm_contact_id", "0035g")})),
     ]
-    identity = ContactIdentity(external_ids=ExternalIds(mautic_contact_id="48213", crm_contact_id="0035g"))
+    identity = named(mautic_contact_id="48213", crm_contact_id="0035g")
     match = match_contact(identity, candidates)
     assert (match.contact_id, match.rule, match.matched_on) == (by_crm, "external_id", "crm_contact_id")
 
@@ -199,14 +207,14 @@ def test_contact_without_email_is_matched_by_the_strongest_external_id():
 def test_anonymous_touch_is_matched_to_the_contact_its_browser_identified_as():
     (known,) = ids(1)
     candidates = [ContactCandidate(known, T0, "dana@acme.com", frozenset({("segment_anonymous_id", "anon-1")}))]
-    match = match_contact(ContactIdentity(external_ids=ExternalIds(segment_anonymous_id="anon-1")), candidates)
+    match = match_contact(named(segment_anonymous_id="anon-1"), candidates)
     assert (match.contact_id, match.rule) == (known, "external_id")
 
 
 def test_a_shared_browser_does_not_link_two_people_with_different_emails():
     (colleague,) = ids(1)
     candidates = [ContactCandidate(colleague, T0, "tom@acme.com", frozenset({("segment_anonymous_id", "anon-1")}))]
-    identity = ContactIdentity(email="dana@acme.com", external_ids=ExternalIds(segment_anonymous_id="anon-1"))
+    identity = named("dana@acme.com", segment_anonymous_id="anon-1")
     assert match_contact(identity, candidates).rule == "none"
 
 
@@ -221,7 +229,7 @@ def test_an_id_another_contact_holds_is_not_linked_to_a_second_contact():
 def test_custom_system_ids_match_too():
     (known,) = ids(1)
     candidates = [ContactCandidate(known, T0, None, frozenset({("pardot", "123")}))]
-    identity = ContactIdentity(external_ids=ExternalIds(other={"pardot": "123"}))
+    identity = named(other={"pardot": "123"})
     assert match_contact(identity, candidates).matched_on == "pardot"
 
 
@@ -229,15 +237,36 @@ def test_of_two_contacts_with_the_same_email_the_oldest_wins_and_the_other_is_a_
     older, newer = ids(2)
     candidates = [
         ContactCandidate(newer, T0 + timedelta(hours=1), "jane@acme.com"),
-        ContactCandidate(older, T0, "JANE+x@acme.com"),
+        ContactCandidate(older, T0, "jane@acme.com"),
     ]
-    match = match_contact(ContactIdentity(email="jane@acme.com"), candidates)
+    match = match_contact(named("jane@acme.com"), candidates)
     assert (match.contact_id, match.duplicates) == (older, (newer,))
 
 
 def test_unknown_person_matches_no_contact():
-    match = match_contact(ContactIdentity(email="new@acme.com"), [ContactCandidate(ids(1)[0], T0, "old@acme.com")])
+    match = match_contact(named("new@acme.com"), [ContactCandidate(ids(1)[0], T0, "old@acme.com")])
     assert (match.contact_id, match.rule, match.duplicates) == (None, "none", ())
+
+
+def test_an_identity_carries_the_normalised_email_and_its_ids_as_pairs():
+    identity = Identity.of(
+        ContactIdentity(email="Jane.Doe+x@GoogleMail.com", external_ids=ExternalIds(mautic_contact_id="7"))
+    )
+    assert identity == Identity("janedoe@gmail.com", frozenset({("mautic_contact_id", "7")}))
+
+
+def test_an_identify_event_names_its_identity_like_a_touch_does():
+    event = ContactIdentified(
+        email="Dana+roi@ACME.com", external_ids=ExternalIds(crm_contact_id="c-1"), source_system="hubspot"
+    )
+    assert Identity.of(event) == named("dana@acme.com", crm_contact_id="c-1")
+
+
+def test_a_raw_address_finds_the_contact_stored_under_its_normalised_form():
+    stored, other = ids(2)
+    candidates = [ContactCandidate(stored, T0, "janedoe@gmail.com"), ContactCandidate(other, T0, "jane@acme.com")]
+    match = match_contact(named("Jane.Doe+x@GoogleMail.com"), candidates)
+    assert (match.contact_id, match.rule, match.duplicates) == (stored, "email", ())
 
 
 def test_a_company_name_that_grows_when_normalised_is_cut_to_the_column_length():

@@ -14,12 +14,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from events.catalog.common import ContactIdentity
 from events.catalog.touches import ContactErased, ContactIdentified, TouchRecorded
 from events.registry import Event
 from services.lead_scoring.matching import repository as matching_repository
-from services.lead_scoring.matching.domain import ContactCandidate, external_id_pairs, match_contact
-from services.lead_scoring.matching.normalise import normalise_email
+from services.lead_scoring.matching.domain import ContactCandidate, Identity, match_contact
 from services.lead_scoring.matching.resolve import NAMESPACE, new_contact_id
 from services.lead_scoring.schemas import TouchedOut
 
@@ -32,12 +30,9 @@ def touched_contacts(session: Session, items: Sequence[Sequence[Event[Any]]], no
     Three queries whatever the number of items: the known contacts, and which derived ids are taken already.
     """
     identities = [next((found for event in events if (found := _identity(event.data))), None) for events in items]
-    normalised = {
-        identity.email: normalise_email(identity.email) for identity in identities if identity and identity.email
-    }
-    emails = set(normalised.values())
-    pairs = {pair for identity in identities if identity for pair in external_id_pairs(identity.external_ids)}
-    pool = _Pool(matching_repository.contact_candidates(session, emails, pairs), normalised)
+    emails = {identity.email for identity in identities if identity and identity.email}
+    pairs = {pair for identity in identities if identity for pair in identity.external_ids}
+    pool = _Pool(matching_repository.contact_candidates(session, emails, pairs))
     derived = {email: uuid.uuid5(NAMESPACE, f"contact:{email}") for email in emails}
     taken = matching_repository.existing_contact_ids(session, list(derived.values()))  # by contacts erased since
     answers = []
@@ -45,11 +40,11 @@ def touched_contacts(session: Session, items: Sequence[Sequence[Event[Any]]], no
         contact_id = None
         if identity is not None:
             match = match_contact(identity, pool.near(identity))
-            email = normalised[identity.email] if identity.email else None
+            email = identity.email
             contact_id = match.contact_id
             if contact_id is None and email is not None:
                 contact_id = derived[email] if derived[email] not in taken else new_contact_id(session, email)
-                pool.add(ContactCandidate(contact_id, now, email, external_id_pairs(identity.external_ids)))
+                pool.add(ContactCandidate(contact_id, now, email, identity.external_ids))
         answers.append(TouchedOut(contact_id=contact_id, lead_id=contact_id, why_none=None if contact_id else NO_EMAIL))
     return answers
 
@@ -57,8 +52,7 @@ def touched_contacts(session: Session, items: Sequence[Sequence[Event[Any]]], no
 class _Pool:
     """Candidate contacts by email and by external id, so each item is matched against its own few."""
 
-    def __init__(self, candidates: Sequence[ContactCandidate], normalised: dict[str, str]) -> None:
-        self._normalised = normalised
+    def __init__(self, candidates: Sequence[ContactCandidate]) -> None:
         self._by_key: dict[object, list[ContactCandidate]] = {}
         for candidate in candidates:
             self.add(candidate)
@@ -69,18 +63,17 @@ class _Pool:
             if key is not None:
                 self._by_key.setdefault(key, []).append(candidate)
 
-    def near(self, identity: ContactIdentity) -> list[ContactCandidate]:
+    def near(self, identity: Identity) -> list[ContactCandidate]:
         """The candidates sharing the identity's email or one of its external ids."""
-        email = self._normalised[identity.email] if identity.email else None
-        keys = [email, *external_id_pairs(identity.external_ids)]
+        keys = [identity.email, *identity.external_ids]
         found = {id(c): c for key in keys if key is not None for c in self._by_key.get(key, [])}
         return list(found.values())
 
 
-def _identity(data: Any) -> ContactIdentity | None:
+def _identity(data: Any) -> Identity | None:
+    """The identity an item's event names, built once per event (its email normalised there)."""
     if isinstance(data, TouchRecorded):
-        return data.contact
-    # The event validated these fields already: the identity is built without validating them again.
+        return Identity.of(data.contact)
     if isinstance(data, ContactIdentified) or (isinstance(data, ContactErased) and data.email):
-        return ContactIdentity.model_construct(email=data.email, external_ids=data.external_ids)
+        return Identity.of(data)
     return None

@@ -18,7 +18,8 @@ from typing import Any
 from sqlalchemy import select
 
 from eventlog.unit_of_work import UnitOfWork
-from events.catalog.common import AccountHint, ContactIdentity, ContactTraits
+from events.catalog.common import AccountHint, ContactTraits
+from events.catalog.touches import TouchRecorded
 from events.registry import Event, new_event
 from services.lead_scoring import repository
 from services.lead_scoring.definitions.document import LeadDefinition
@@ -38,8 +39,7 @@ from services.lead_scoring.leads.scope import (
     rejections_of,
 )
 from services.lead_scoring.matching import repository as matching_repository
-from services.lead_scoring.matching.domain import external_id_pairs
-from services.lead_scoring.matching.normalise import normalise_email
+from services.lead_scoring.matching.domain import Identity
 from services.lead_scoring.matching.resolve import resolve_contact
 from services.lead_scoring.models import Account, Contact
 from services.lead_scoring.scoring.engagement import Engagement, EngagementLedger, TouchRules, instant, micros
@@ -87,6 +87,7 @@ class ScoringBatch:
     touch_ids: set[uuid.UUID] = field(default_factory=set)
     # Contacts of this batch by normalised email, each with its account settled: no query needed for them.
     known: dict[str, Contact] = field(default_factory=dict)
+    identities: dict[uuid.UUID, Identity] = field(default_factory=dict)  # by event id: each built once (identity_of)
     writes: Writes = field(default_factory=Writes)
     snapshots: dict[uuid.UUID, Member] = field(default_factory=dict)  # contacts as last read, for the events
     # Touch types and custom field paths of the batch, for the warnings on definitions (known_fields).
@@ -97,10 +98,10 @@ class ScoringBatch:
         """The unit of work's session."""
         return self.uow.session
 
-    def prefetch(self, touches: Sequence[Any]) -> None:
+    def prefetch(self, touches: Sequence[Event[TouchRecorded]]) -> None:
         """Load in a few queries what the batch's touches need: their contacts and their accounts' books."""
-        self.touch_ids |= repository.existing_touch_ids(self.session, [touch.touch_id for touch in touches])
-        emails = {normalise_email(touch.contact.email) for touch in touches if touch.contact.email}
+        self.touch_ids |= repository.existing_touch_ids(self.session, [touch.data.touch_id for touch in touches])
+        emails = {email for touch in touches if (email := self.identity_of(touch).email)}
         contacts = matching_repository.contacts_by_email(self.session, emails)
         self.known.update({contact.email: contact for contact in contacts if contact.email and contact.account_id})
         self.load_scopes({contact.account_id for contact in contacts if contact.account_id})
@@ -180,17 +181,23 @@ class ScoringBatch:
             book.add(lead)
             self.rebuild.discard(contact_id)
 
-    def contact_of(self, identity: ContactIdentity, now: datetime) -> Contact:
+    def identity_of(self, touch: Event[TouchRecorded]) -> Identity:
+        """Who the touch names, its email normalised once per event (the prefetch and the handler share it)."""
+        identity = self.identities.get(touch.id)
+        if identity is None:
+            identity = self.identities[touch.id] = Identity.of(touch.data.contact)
+        return identity
+
+    def contact_of(self, identity: Identity, now: datetime) -> Contact:
         """The contact behind a touch's identity: from the batch's prefetch when the email says it all."""
-        email = normalise_email(identity.email) if identity.email else None
-        quiet = not external_id_pairs(identity.external_ids)
+        email, quiet = identity.email, not identity.external_ids
         if email and quiet and (contact := self.known.get(email)) is not None:
             return contact
         return self.resolve(identity, now)
 
     def resolve(
         self,
-        identity: ContactIdentity,
+        identity: Identity,
         now: datetime,
         traits: ContactTraits | None = None,
         hint: AccountHint | None = None,

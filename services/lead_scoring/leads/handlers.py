@@ -24,15 +24,13 @@ from events.catalog import (
     OpportunityConverted,
     TouchRecorded,
 )
-from events.catalog.common import ContactIdentity
 from events.registry import Event, type_name
 from services.lead_scoring import repository
 from services.lead_scoring.definitions import known_fields
 from services.lead_scoring.definitions.field_paths import custom_path
 from services.lead_scoring.leads.batch import ScoringBatch
 from services.lead_scoring.matching import repository as matching_repository
-from services.lead_scoring.matching.domain import external_id_pairs
-from services.lead_scoring.matching.normalise import normalise_email
+from services.lead_scoring.matching.domain import Identity
 from services.lead_scoring.models import Contact, ContactExternalId, SalesOutcome, Touch
 from services.lead_scoring.scoring.engagement import LateTouchError
 from services.lead_scoring.scoring.engagement import Touch as ScoringTouch
@@ -41,7 +39,7 @@ from services.lead_scoring.scoring.engagement import Touch as ScoringTouch
 def on_touch_recorded(batch: ScoringBatch, event: Event[TouchRecorded]) -> None:
     """A touch: match it to its contact and account, keep it, and rescore the account."""
     data = event.data
-    contact = batch.contact_of(data.contact, event.time)
+    contact = batch.contact_of(batch.identity_of(event), event.time)
     if data.touch_id in batch.touch_ids:
         return  # the same touch sent again under a new event id
     batch.touch_ids.add(data.touch_id)
@@ -87,8 +85,7 @@ def on_contact_identified(batch: ScoringBatch, event: Event[ContactIdentified]) 
     """Who a person is: contact and account attributes (the fit data) are learned, and the account rescored."""
     data = event.data
     batch.seen.update(("path", path) for name in data.traits.custom if (path := custom_path(name)))
-    identity = ContactIdentity(email=data.email, external_ids=data.external_ids)
-    contact = batch.resolve(identity, event.time, traits=data.traits, hint=data.account)
+    contact = batch.resolve(Identity.of(data), event.time, traits=data.traits, hint=data.account)
     if batch.definition is None:
         return
     scope = batch.scope_of(contact)
@@ -101,8 +98,9 @@ def on_contact_erased(batch: ScoringBatch, event: Event[ContactErased]) -> None:
     data = event.data
     contact = batch.session.get(Contact, data.contact_id) if data.contact_id else None
     if contact is None:
-        emails = [normalise_email(data.email)] if data.email else []
-        candidates = matching_repository.contact_candidates(batch.session, emails, external_id_pairs(data.external_ids))
+        identity = Identity.of(data)
+        emails = [identity.email] if identity.email else []
+        candidates = matching_repository.contact_candidates(batch.session, emails, identity.external_ids)
         contact = batch.session.get(Contact, candidates[0].contact_id) if candidates else None
     if contact is None:
         return
@@ -179,7 +177,7 @@ def handle_batch(events: Sequence[Event[Any]], uow: UnitOfWork) -> None:
     """Apply a batch of events in log order."""
     batch = ScoringBatch(uow, repository.published(uow.session))
     if batch.definition is not None:
-        batch.prefetch([event.data for event in events if isinstance(event.data, TouchRecorded)])
+        batch.prefetch([event for event in events if isinstance(event.data, TouchRecorded)])
     for event in events:
         _BY_TYPE[type(event.data)](batch, event)
     batch.writes.flush(uow.session)

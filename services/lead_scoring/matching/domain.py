@@ -6,9 +6,9 @@ import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
+from typing import Literal, Protocol
 
-from events.catalog.common import ContactIdentity, ExternalIds
+from events.catalog.common import ExternalIds
 from services.lead_scoring.matching.normalise import (
     FREE_MAIL_DOMAINS,
     LEGAL_SUFFIXES,
@@ -32,6 +32,7 @@ __all__ = [
     "ContactMatch",
     "ContactRecord",
     "ContactRule",
+    "Identity",
     "InvalidEmail",
     "MergePlan",
     "account_key",
@@ -81,9 +82,37 @@ def external_id_pairs(ids: ExternalIds) -> ExternalIdPairs:
     return frozenset(pairs | {(system, value) for system, value in ids.other.items() if value})
 
 
+class NamesSomeone(Protocol):
+    """What an event says of who acted: a contact identity, or an identify or erasure event itself."""
+
+    @property
+    def email(self) -> str | None:
+        """The address as sent (valid: the contract refused any other)."""
+
+    @property
+    def external_ids(self) -> ExternalIds:
+        """The person's ids in the sending and other systems."""
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who an event names, ready to compare: the normalised email and the external ids as (system, id) pairs."""
+
+    email: str | None = None
+    external_ids: ExternalIdPairs = frozenset()
+
+    @classmethod
+    def of(cls, named: NamesSomeone) -> Identity:
+        """The identity an event names, its email normalised: the one place an event's email is normalised."""
+        # The contract refused invalid addresses (events/emails.py), so normalising cannot fail here.
+        email = normalise_email(named.email) if named.email else None
+        return cls(email, external_id_pairs(named.external_ids))
+
+
 @dataclass(frozen=True)
 class ContactCandidate:
-    """A known contact that may be the person behind an identity; `email` as stored (normalised)."""
+    """A known contact that may be the person behind an identity; `email` as stored, so normalised already
+    (only normalised addresses are ever written to contact.email)."""
 
     contact_id: uuid.UUID
     created_at: datetime
@@ -101,13 +130,6 @@ class ContactMatch:
     duplicates: tuple[uuid.UUID, ...] = ()
 
 
-def _comparable_email(email: str | None) -> str | None:
-    try:
-        return normalise_email(email) if email else None
-    except InvalidEmail:
-        return None
-
-
 def _oldest_first(candidates: Iterable[ContactCandidate]) -> list[ContactCandidate]:
     return sorted(candidates, key=lambda candidate: (candidate.created_at, candidate.contact_id))
 
@@ -118,21 +140,21 @@ def _external_id_order(pair: tuple[str, str]) -> tuple[int, str, str]:
     return rank, system, value
 
 
-def match_contact(identity: ContactIdentity, candidates: Iterable[ContactCandidate]) -> ContactMatch:
-    """Match by normalised email first, then by external ids (strongest first); the oldest contact wins a tie."""
+def match_contact(identity: Identity, candidates: Iterable[ContactCandidate]) -> ContactMatch:
+    """Match by email first, then by external ids (strongest first); the oldest contact wins a tie. Both emails
+    are normalised already (the identity's by `Identity.of`, the candidates' as stored): they compare as they are."""
     pool = _oldest_first(candidates)
-    email = normalise_email(identity.email) if identity.email else None
-    emails = {candidate.contact_id: _comparable_email(candidate.email) for candidate in pool}
-    wanted = sorted(external_id_pairs(identity.external_ids), key=_external_id_order)
+    email = identity.email
+    wanted = sorted(identity.external_ids, key=_external_id_order)
 
     def shares_id(candidate: ContactCandidate, pair: tuple[str, str]) -> bool:
         if pair not in candidate.external_ids:
             return False
         # A shared browser is not a shared person: an anonymous id never links two different emails.
-        other = emails[candidate.contact_id]
+        other = candidate.email
         return not (pair[0] == _ANONYMOUS and email and other and other != email)
 
-    by_email = [candidate for candidate in pool if email and emails[candidate.contact_id] == email]
+    by_email = [candidate for candidate in pool if email and candidate.email == email]
     chosen: ContactCandidate | None = None
     rule: ContactRule = "none"
     matched_on: str | None = None

@@ -8,11 +8,11 @@ from datetime import datetime
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from events.catalog.common import AccountHint, ContactIdentity, ContactTraits
+from events.catalog.common import AccountHint, ContactTraits
 from services.lead_scoring.matching import repository
 from services.lead_scoring.matching.domain import ContactRecord as MergeRecord
 from services.lead_scoring.matching.domain import (
-    external_id_pairs,
+    Identity,
     match_account,
     match_contact,
     plan_merge,
@@ -22,7 +22,6 @@ from services.lead_scoring.matching.normalise import (
     corporate_domain,
     normalise_company_name,
     normalise_domain,
-    normalise_email,
 )
 from services.lead_scoring.models import Account, Contact, ContactExternalId, Lead, Touch
 
@@ -34,15 +33,14 @@ ACCOUNT_TRAITS = ("industry", "employees", "country")
 
 def resolve_contact(
     session: Session,
-    identity: ContactIdentity,
+    identity: Identity,
     now: datetime,
     *,
     traits: ContactTraits | None = None,
     hint: AccountHint | None = None,
 ) -> Contact:
     """The contact behind an identity (created if new, duplicates merged), with its account matched."""
-    email = normalise_email(identity.email) if identity.email else None
-    pairs = external_id_pairs(identity.external_ids)
+    email, pairs = identity.email, identity.external_ids
     candidates = repository.contact_candidates(session, [email] if email else [], pairs)
     match = match_contact(identity, candidates)
     contact = session.get(Contact, match.contact_id) if match.contact_id else None
