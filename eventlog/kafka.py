@@ -58,7 +58,13 @@ class KafkaLogConsumer:
         return records
 
     def lag(self) -> dict[tuple[str, int], int]:
-        """Per partition read so far: the broker's high watermark (from the last fetch) minus the next offset."""
+        """Per partition read so far and still owned: the broker's high watermark (from the last fetch) minus the
+        next offset."""
+        assigned = self._consumer.assignment()
+        for tp in [tp for tp in self._next if tp not in assigned]:
+            # Revoked in a rebalance (another member joined): its lag is its new owner's to tell, and asking
+            # kafka-python for an unowned partition's watermark raises, which would stop this consumer for good.
+            del self._next[tp]
         lags = {}
         for tp, next_offset in self._next.items():
             highwater = self._consumer.highwater(tp)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable
+from typing import Any
 
 from kafka.admin import KafkaAdminClient
 from kafka.producer import KafkaProducer
@@ -50,6 +51,40 @@ def test_a_consumer_picks_up_partitions_added_to_its_topic_while_it_runs(kafka_b
         assert consumer.assignment() == {TopicPartition(topic, p) for p in range(3)}
     finally:
         consumer.close()
+
+
+def test_a_member_that_loses_partitions_to_a_new_member_goes_on_and_tells_the_lag_of_those_it_keeps(
+    kafka_bootstrap: str,
+) -> None:
+    topic = f"test.{uuid.uuid4().hex[:10]}"
+    ensure_topics(kafka_bootstrap, [topic], partitions=2)
+    producer = KafkaProducer(bootstrap_servers=kafka_bootstrap)
+    try:
+        for partition in (0, 1):
+            for n in range(3):
+                producer.send(topic, key=b"k", value=f"p{partition}-{n}".encode(), partition=partition).get(30)
+    finally:
+        producer.close()
+    config: dict[str, Any] = {"metadata_max_age_ms": 500, "session_timeout_ms": 10_000, "heartbeat_interval_ms": 500}
+    first = KafkaLogConsumer(kafka_bootstrap, f"g.{topic}", [topic], max_poll_records=1, **config)
+    second: KafkaLogConsumer | None = None
+    try:
+        _poll_until(first, lambda records: {r.partition for r in records} == {0, 1}, "never read both", 0.2)
+        assert set(first.lag()) == {(topic, 0), (topic, 1)}
+        second = KafkaLogConsumer(kafka_bootstrap, f"g.{topic}", [topic], **config)
+        joined = second
+
+        def split(_: list[Record]) -> bool:
+            joined.poll(10, 0.05)
+            return len(first.assignment()) == 1 and len(joined.assignment()) == 1
+
+        _poll_until(first, split, "the group never split the partitions", 0.05)
+        [kept] = first.assignment()
+        assert set(first.lag()) == {(topic, kept.partition)}  # before the fix: IllegalStateError, at every step
+    finally:
+        first.close()
+        if second is not None:
+            second.close()
 
 
 def _poll_until(
