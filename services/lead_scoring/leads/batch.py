@@ -15,8 +15,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
-
 from eventlog.unit_of_work import UnitOfWork
 from events.catalog.common import AccountHint, ContactTraits
 from events.catalog.touches import TouchRecorded
@@ -207,7 +205,7 @@ class ScoringBatch:
         are read again when next needed."""
         self.writes.flush(self.session)
         contact = resolve_contact(self.session, identity, now, traits=traits, hint=hint)
-        merged = set(self.session.scalars(select(Contact.id).where(Contact.merged_into == contact.id)))
+        merged = matching_repository.merged_into(self.session, contact.id)
         if merged:
             self.known = {email: known for email, known in self.known.items() if known.id not in merged}
             self.rebuild.add(contact.id)

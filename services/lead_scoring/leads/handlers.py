@@ -10,8 +10,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import delete
-
 from eventlog.processor import Handlers
 from eventlog.unit_of_work import UnitOfWork
 from events.catalog import (
@@ -31,7 +29,7 @@ from services.lead_scoring.definitions.field_paths import custom_path
 from services.lead_scoring.leads.batch import ScoringBatch
 from services.lead_scoring.matching import repository as matching_repository
 from services.lead_scoring.matching.domain import Identity
-from services.lead_scoring.models import Contact, ContactExternalId, SalesOutcome, Touch
+from services.lead_scoring.models import SalesOutcome
 from services.lead_scoring.scoring.engagement import LateTouchError
 from services.lead_scoring.scoring.engagement import Touch as ScoringTouch
 
@@ -96,20 +94,19 @@ def on_contact_identified(batch: ScoringBatch, event: Event[ContactIdentified]) 
 def on_contact_erased(batch: ScoringBatch, event: Event[ContactErased]) -> None:
     """The right to be forgotten: personal data and touches go, the lead is disqualified for good."""
     data = event.data
-    contact = batch.session.get(Contact, data.contact_id) if data.contact_id else None
+    contact = matching_repository.contact(batch.session, data.contact_id)
     if contact is None:
         identity = Identity.of(data)
         emails = [identity.email] if identity.email else []
         candidates = matching_repository.contact_candidates(batch.session, emails, identity.external_ids)
-        contact = batch.session.get(Contact, candidates[0].contact_id) if candidates else None
+        contact = matching_repository.contact(batch.session, candidates[0].contact_id) if candidates else None
     if contact is None:
         return
     batch.known.pop(contact.email or "", None)
     contact.erased_at = event.time
     contact.email, contact.attributes, contact.pain_points = None, {}, []
     batch.writes.flush(batch.session)  # the touches of this batch go too
-    batch.session.execute(delete(Touch).where(Touch.contact_id == contact.id))
-    batch.session.execute(delete(ContactExternalId).where(ContactExternalId.contact_id == contact.id))
+    matching_repository.forget_touches_and_ids(batch.session, contact.id)
     if batch.definition is None:
         return
     scope = batch.scope_of(contact)
@@ -120,7 +117,7 @@ def on_contact_erased(batch: ScoringBatch, event: Event[ContactErased]) -> None:
 def on_insight_logged(batch: ScoringBatch, event: Event[AccountInsightLogged]) -> None:
     """Sales learned a contact's buying role or pain points: the committee coverage may change."""
     data = event.data
-    contact = batch.session.get(Contact, data.contact_id) if data.contact_id else None
+    contact = matching_repository.contact(batch.session, data.contact_id)
     if contact is None:
         return
     if data.buying_role:
@@ -151,7 +148,7 @@ def on_sales_outcome(batch: ScoringBatch, event: Event[Any]) -> None:
 
 def _recycle(batch: ScoringBatch, data: HandoffRejected, event: Event[Any]) -> None:
     # Only an MQL is sent back: a rejection of a handoff of a lead that is no MQL changes nothing.
-    contact = batch.session.get(Contact, data.contact_id)
+    contact = matching_repository.contact(batch.session, data.contact_id)
     if contact is None or batch.definition is None:
         return
     scope = batch.scope_of(contact)

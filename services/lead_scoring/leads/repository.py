@@ -1,4 +1,5 @@
-"""Queries of the leads API: the lead list, one lead, and an account with its contacts. No commits here."""
+"""Queries of the leads API (the lead list, one lead, an account with its contacts) and of rescoring. No commits
+here."""
 
 from __future__ import annotations
 
@@ -8,11 +9,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from services.lead_scoring.definitions.document import Ranking
-from services.lead_scoring.models import Account, Contact, Lead
+from services.lead_scoring.models import Account, Contact, Lead, LeadDefinitionVersion, RescoreJob, SalesOutcome
 
 LeadSort = Literal["score", "updated"]
 
@@ -97,3 +98,45 @@ def leads_of(session: Session, *, contact_ids: Sequence[uuid.UUID]) -> dict[uuid
     if not contact_ids:
         return {}
     return {lead.contact_id: lead for lead in session.scalars(select(Lead).where(Lead.contact_id.in_(contact_ids)))}
+
+
+def next_rescore_job(session: Session) -> RescoreJob | None:
+    """The oldest unfinished rescore job, locked (one rescorer works on it at a time; others skip it)."""
+    return session.scalar(
+        select(RescoreJob)
+        .where(RescoreJob.status.in_(("pending", "running")))
+        .order_by(RescoreJob.created_at)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+    )
+
+
+def version_in_force(session: Session) -> int | None:
+    """The published definition's version."""
+    return session.scalar(select(LeadDefinitionVersion.version).where(LeadDefinitionVersion.status == "published"))
+
+
+def live_contact_count(session: Session) -> int:
+    """How many contacts are live (not merged into another)."""
+    return session.scalar(select(func.count()).where(Contact.merged_into.is_(None))) or 0
+
+
+def scope_keys_after(session: Session, cursor: uuid.UUID | None, limit: int) -> list[uuid.UUID]:
+    """The next scopes in key order: accounts, and contacts without one (a scope keyed by the contact)."""
+    scope_key = func.coalesce(Contact.account_id, Contact.id)
+    query = select(scope_key).where(Contact.merged_into.is_(None)).group_by(scope_key).order_by(scope_key)
+    if cursor is not None:
+        query = query.where(scope_key > cursor)
+    return list(session.scalars(query.limit(limit)))
+
+
+def accepted_since(
+    session: Session, since: dict[uuid.UUID, datetime | None], outcomes: Sequence[str]
+) -> set[uuid.UUID]:
+    """Those of these contacts with one of `outcomes` at or after their own instant in `since` (None: ever)."""
+    if not since:
+        return set()
+    query = select(SalesOutcome.contact_id, SalesOutcome.at).where(
+        SalesOutcome.contact_id.in_(list(since)), SalesOutcome.outcome.in_(list(outcomes))
+    )
+    return {cid for cid, at in session.execute(query) if (start := since[cid]) is None or at >= start}

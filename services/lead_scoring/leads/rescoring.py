@@ -8,20 +8,18 @@ from __future__ import annotations
 
 import logging
 import threading
-import uuid
 from collections import Counter
 from datetime import datetime
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from eventlog.backends import EventLog
 from eventlog.loop import run_loop
 from events.envelope import utc_now
 from services.lead_scoring import repository
+from services.lead_scoring.leads import repository as leads_repository
 from services.lead_scoring.leads.batch import Adjust, ScoringBatch
 from services.lead_scoring.leads.scope import Scope
-from services.lead_scoring.models import Contact, LeadDefinitionVersion, RescoreJob, SalesOutcome
 from services.lead_scoring.scoring.engine import Decision
 from services.lead_scoring.scoring.lifecycle import Transition, republish
 
@@ -43,32 +41,18 @@ class Rescorer:
         """Rescore one chunk of the oldest unfinished job; False when there is nothing to do."""
         with self._log.unit_of_work() as uow:
             session = uow.session
-            job = session.scalar(
-                select(RescoreJob)
-                .where(RescoreJob.status.in_(("pending", "running")))
-                .order_by(RescoreJob.created_at)
-                .limit(1)
-                .with_for_update(skip_locked=True)
-            )
+            job = leads_repository.next_rescore_job(session)
             if job is None:
                 return False
-            in_force = session.scalar(
-                select(LeadDefinitionVersion.version).where(LeadDefinitionVersion.status == "published")
-            )
-            if job.definition_version != in_force:
+            if job.definition_version != leads_repository.version_in_force(session):
                 job.status, job.finished_at = "superseded", utc_now()
                 uow.commit()
                 return True
             if job.status == "pending":
                 job.status = "running"
-                job.total = session.scalar(select(func.count()).where(Contact.merged_into.is_(None))) or 0
-            # An account is evaluated as a whole, so the job walks scopes: accounts, and contacts without one
-            # (a scope keyed by the contact), in the order of that key.
-            scope_key = func.coalesce(Contact.account_id, Contact.id)
-            query = select(scope_key).where(Contact.merged_into.is_(None)).group_by(scope_key).order_by(scope_key)
-            if job.cursor is not None:
-                query = query.where(scope_key > job.cursor)
-            keys = list(session.scalars(query.limit(self._chunk)))
+                job.total = leads_repository.live_contact_count(session)
+            # An account is decided as a whole, so the job walks scopes: accounts, and contacts without one.
+            keys = leads_repository.scope_keys_after(session, job.cursor, self._chunk)
             if not keys:
                 job.status, job.finished_at = "done", utc_now()
                 uow.commit()
@@ -111,13 +95,8 @@ def _open_mqls(
         for contact_id, lead in scope.book.leads.items()
         if lead.state is not None and lead.state.stage == "mql"
     }
-    accepted: set[uuid.UUID] = set()
-    if open_mqls:
-        query = select(SalesOutcome.contact_id, SalesOutcome.at).where(
-            SalesOutcome.contact_id.in_(list(open_mqls)), SalesOutcome.outcome.in_(ACCEPTED)
-        )
-        # Accepted in the current qualification: a decision before it belonged to an earlier cycle.
-        accepted = {cid for cid, at in session.execute(query) if (since := open_mqls[cid]) is None or at >= since}
+    # Accepted in the current qualification: a decision before it belonged to an earlier cycle.
+    accepted = leads_repository.accepted_since(session, open_mqls, ACCEPTED)
     cases: Counter[str] = Counter()
 
     def adjust(decision: Decision) -> Transition:

@@ -6,12 +6,12 @@ import uuid
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Sequence
 
-from sqlalchemy import or_, select, tuple_
+from sqlalchemy import delete, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from database.queries import among, rows
 from services.lead_scoring.matching.domain import AccountCandidate, ContactCandidate
-from services.lead_scoring.models import Account, Contact, ContactExternalId
+from services.lead_scoring.models import Account, Contact, ContactExternalId, Touch
 
 
 def contact_candidates(
@@ -118,3 +118,19 @@ def emails_by_external_id(session: Session, system: str, values: Collection[str]
         .where(Contact.email.is_not(None))
     )
     return {value: email for value, email in session.execute(query) if email}
+
+
+def contact(session: Session, contact_id: uuid.UUID | None) -> Contact | None:
+    """A contact by id (None for None)."""
+    return session.get(Contact, contact_id) if contact_id else None
+
+
+def merged_into(session: Session, survivor: uuid.UUID) -> set[uuid.UUID]:
+    """The contacts merged into `survivor`."""
+    return set(session.scalars(select(Contact.id).where(Contact.merged_into == survivor)))
+
+
+def forget_touches_and_ids(session: Session, contact_id: uuid.UUID) -> None:
+    """Delete a contact's touches and external ids (the right to be forgotten)."""
+    session.execute(delete(Touch).where(Touch.contact_id == contact_id))
+    session.execute(delete(ContactExternalId).where(ContactExternalId.contact_id == contact_id))
