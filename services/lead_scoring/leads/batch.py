@@ -493,11 +493,3 @@ class ScoringBatch:
 def _emitter(uow: UnitOfWork, member: Member, account: Account | None, now: datetime) -> Callable[[Any], None]:
     key = emission.account_key(member, account)
     return lambda data: uow.emit(new_event(data, key=key, time=now, source=SOURCE, subject=str(member.id)))
-
-
-def rules_of(definition: LeadDefinition) -> TouchRules:
-    """The definition's prepared touch rules."""
-    return TouchRules.of(definition)
-
-
-__all__ = ["PROFILES", "Adjust", "Event", "ScoringBatch", "consent_of", "facts_of"]

@@ -32,7 +32,7 @@ from datetime import datetime
 from typing import Any
 
 from services.lead_scoring.definitions.document import LeadDefinition
-from services.lead_scoring.scoring.engagement import CountedTouch, Engagement, Touch, TouchRules, instant, micros
+from services.lead_scoring.scoring.engagement import CountedTouch, Engagement, Touch, TouchRules, micros
 from services.lead_scoring.scoring.lifecycle import STICKY_REASONS, LeadState, Transition, Verdict, next_state
 from services.lead_scoring.scoring.lifecycle import recycle as end_cycle
 from services.lead_scoring.scoring.rules import (
@@ -335,11 +335,6 @@ def restored(
         role=kept["role"],
         decided_at=kept["decided_at"],
     )
-
-
-def decided_instant(lead: Lead) -> datetime | None:
-    """When the lead was last decided."""
-    return instant(lead.decided_at) if lead.decided_at is not None else None
 
 
 @dataclass(frozen=True)
